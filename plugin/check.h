@@ -1,0 +1,29 @@
+// Loading a Darknet network safely: the cfg's sections are checked before
+// Darknet parses it (Darknet turns unknown ones into crashing empty layers),
+// the weights file's size is checked against what the cfg needs (Darknet's
+// fread is never checked), and the batch size is set before buffers exist.
+#ifndef INV_CHECK_H
+#define INV_CHECK_H
+#include "darknet.h"
+
+// Which layer types a caller can accept.
+typedef enum {
+    LAYERS_FROZEN,    // layers the frozen (input-gradient) backward supports
+    LAYERS_TRAIN      // any layer Darknet's own training handles
+} layer_set;
+
+// Parse `cfg` with [net] batch=batch, subdivisions=1 (batch <= 0 keeps the
+// cfg's own), then load `weights` (NULL: keep Darknet's random initialisation).
+// Dies with file, line and section on a bad cfg, and with expected/actual size
+// and the first layer that does not fit on a bad weights file.
+network *load_checked_network(const char *cfg, const char *weights, int batch, layer_set allowed);
+
+// Bytes a weights file for `net` must have (header included, major.minor 0.2).
+size_t expected_weights_bytes(const network *net);
+
+// Index of the layer whose output is the network's prediction (the last
+// non-cost layer), as Darknet's get_network_output does.
+int output_layer_index(const network *net);
+
+const char *layer_type_name(LAYER_TYPE t);
+#endif

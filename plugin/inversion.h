@@ -1,0 +1,13 @@
+// `darknet inversion <verb>`: dispatch and the verbs' entry points.
+#ifndef INV_INVERSION_H
+#define INV_INVERSION_H
+int run_inversion(int argc, char **argv);
+
+// Each verb gets the full argv (argv[2] is the verb) and returns the exit code.
+int run_dream(int argc, char **argv);
+int run_valid(int argc, char **argv);
+int run_train(int argc, char **argv);
+int run_import_fmnist(int argc, char **argv);
+// True when --help or -h is among the verb's arguments.
+int wants_help(int argc, char **argv);
+#endif

@@ -1,0 +1,182 @@
+#include "util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+void inv_die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fflush(stdout);
+    fprintf(stderr, "darknet inversion: error: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    exit(1);
+}
+
+void inv_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "darknet inversion: warning: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) inv_die("out of memory allocating %zu x %zu bytes", n, size);
+    return p;
+}
+
+char *xstrdup(const char *s)
+{
+    char *p = strdup(s);
+    if (!p) inv_die("out of memory");
+    return p;
+}
+
+static int find_flag(int argc, char **argv, const char *flag)
+{
+    for (int i = 3; i < argc; ++i)
+        if (strcmp(argv[i], flag) == 0) return i;
+    return -1;
+}
+
+const char *opt_str(int argc, char **argv, const char *flag, const char *def)
+{
+    int i = find_flag(argc, argv, flag);
+    if (i < 0) return def;
+    if (i + 1 >= argc) inv_die("option %s needs a value", flag);
+    return argv[i + 1];
+}
+
+int opt_int(int argc, char **argv, const char *flag, int def)
+{
+    const char *s = opt_str(argc, argv, flag, NULL);
+    if (!s) return def;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*s == 0 || *end || errno || v < -2147483647L || v > 2147483647L)
+        inv_die("option %s: '%s' is not an integer", flag, s);
+    return (int)v;
+}
+
+float opt_float(int argc, char **argv, const char *flag, float def)
+{
+    const char *s = opt_str(argc, argv, flag, NULL);
+    if (!s) return def;
+    char *end;
+    float v = strtof(s, &end);
+    if (*s == 0 || *end) inv_die("option %s: '%s' is not a number", flag, s);
+    return v;
+}
+
+int opt_has(int argc, char **argv, const char *flag) { return find_flag(argc, argv, flag) >= 0; }
+
+static int in_list(const char *s, const char **list)
+{
+    for (; list && *list; ++list)
+        if (strcmp(s, *list) == 0) return 1;
+    return 0;
+}
+
+void opt_check(int argc, char **argv, int first, const char **with_value, const char **alone)
+{
+    for (int i = first; i < argc; ++i) {
+        if (in_list(argv[i], with_value)) { ++i; continue; }
+        if (in_list(argv[i], alone)) continue;
+        inv_die("unexpected argument '%s' (see: %s inversion %s --help)", argv[i], argv[0], argv[2]);
+    }
+}
+
+atomic_file atomic_open(const char *path)
+{
+    atomic_file a;
+    size_t n = strlen(path) + 32;
+    a.path = xstrdup(path);
+    a.tmp = xcalloc(n, 1);
+    snprintf(a.tmp, n, "%s.tmp.%d", path, (int)getpid());
+    a.f = fopen(a.tmp, "wb");
+    if (!a.f) inv_die("cannot create %s: %s", a.tmp, strerror(errno));
+    return a;
+}
+
+void atomic_commit(atomic_file *a)
+{
+    int bad = ferror(a->f);
+    int err = errno;
+    if (fflush(a->f) != 0) { bad = 1; err = errno; }
+    if (!bad && fsync(fileno(a->f)) != 0) { bad = 1; err = errno; }
+    if (fclose(a->f) != 0 && !bad) { bad = 1; err = errno; }
+    a->f = NULL;
+    if (bad) {
+        unlink(a->tmp);
+        inv_die("cannot write %s: %s", a->path, strerror(err ? err : EIO));
+    }
+    if (rename(a->tmp, a->path) != 0) {
+        err = errno;
+        unlink(a->tmp);
+        inv_die("cannot rename %s to %s: %s", a->tmp, a->path, strerror(err));
+    }
+    free(a->tmp);
+    free(a->path);
+    a->tmp = a->path = NULL;
+}
+
+void atomic_abort(atomic_file *a)
+{
+    if (a->f) fclose(a->f);
+    if (a->tmp) unlink(a->tmp);
+    free(a->tmp);
+    free(a->path);
+    a->f = NULL;
+    a->tmp = a->path = NULL;
+}
+
+void make_dir(const char *path)
+{
+    char *p = xstrdup(path);
+    for (char *s = p + 1; *s; ++s) {
+        if (*s != '/') continue;
+        *s = 0;
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) inv_die("cannot create directory %s: %s", p, strerror(errno));
+        *s = '/';
+    }
+    if (mkdir(p, 0777) != 0 && errno != EEXIST) inv_die("cannot create directory %s: %s", p, strerror(errno));
+    struct stat st;
+    if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) inv_die("%s is not a directory", p);
+    if (access(p, W_OK) != 0) inv_die("directory %s is not writable", p);
+    free(p);
+}
+
+int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void format_duration(double s, char *buf, size_t n)
+{
+    if (s < 0 || s != s) s = 0;
+    long t = (long)(s + 0.5);
+    if (t >= 3600) snprintf(buf, n, "%ldh%02ldm", t / 3600, (t / 60) % 60);
+    else if (t >= 60) snprintf(buf, n, "%ldm%02lds", t / 60, t % 60);
+    else snprintf(buf, n, "%lds", t);
+}

@@ -1,0 +1,34 @@
+// Checked allocation, errors, options and atomic files shared by every verb.
+#ifndef INV_UTIL_H
+#define INV_UTIL_H
+#include <stddef.h>
+#include <stdio.h>
+
+// Print "darknet inversion: <message>" to stderr and exit(1).
+void inv_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void inv_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void *xcalloc(size_t n, size_t size);
+char *xstrdup(const char *s);
+
+// `-flag value` options: each returns def when absent and dies on a malformed value.
+const char *opt_str(int argc, char **argv, const char *flag, const char *def);
+int opt_int(int argc, char **argv, const char *flag, int def);
+float opt_float(int argc, char **argv, const char *flag, float def);
+int opt_has(int argc, char **argv, const char *flag);
+// Dies naming the first argument from `first` on that is neither a known flag
+// (flags_with_value, flags_alone: NULL-terminated) nor a flag's value.
+void opt_check(int argc, char **argv, int first, const char **flags_with_value, const char **flags_alone);
+
+// Atomic output: write to "<path>.tmp.<pid>", fsync, rename over path.
+// atomic_open dies with a clear error if the file cannot be created.
+typedef struct { FILE *f; char *path; char *tmp; } atomic_file;
+atomic_file atomic_open(const char *path);
+void atomic_commit(atomic_file *a);   // dies (removing the temporary) on any write error, e.g. ENOSPC
+void atomic_abort(atomic_file *a);
+
+void make_dir(const char *path);      // mkdir -p; dies if not a writable directory
+int file_exists(const char *path);
+double now_seconds(void);
+void format_duration(double seconds, char *buf, size_t n);
+#endif
