@@ -35,3 +35,14 @@ clean:
 	rm -rf build darknet
 
 .PHONY: all test clean
+
+# Fashion-MNIST as a Darknet classifier dataset (apt-get install dataset-fashion-mnist).
+FMNIST_GZ ?= /usr/share/datasets/fashion-mnist
+FMNIST_IDX := train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte
+
+data/fmnist/raw/%: $(FMNIST_GZ)/%.gz
+	mkdir -p data/fmnist/raw
+	gunzip -c $< > $@.tmp && mv $@.tmp $@
+
+data/fmnist/fmnist.data: darknet $(FMNIST_IDX:%=data/fmnist/raw/%)
+	./darknet inversion import-fmnist data/fmnist/raw data/fmnist

@@ -1,4 +1,3 @@
 int run_dream(int argc, char **argv) { return 1; }
 int run_valid(int argc, char **argv) { return 1; }
 int run_train(int argc, char **argv) { return 1; }
-int run_import_fmnist(int argc, char **argv) { return 1; }
