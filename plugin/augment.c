@@ -1,0 +1,43 @@
+#include "augment.h"
+
+#include <string.h>
+
+void view_draw(view *v, rng *r, int jitter, int allow_flip)
+{
+    v->dy = jitter ? rng_int(r, -jitter, jitter) : 0;
+    v->dx = jitter ? rng_int(r, -jitter, jitter) : 0;
+    v->flip = allow_flip ? rng_int(r, 0, 1) : 0;
+}
+
+static int wrap(int i, int n) { i %= n; return i < 0 ? i + n : i; }
+
+// Index into params of the pixel shown at input (b, c, y, x).
+static inline int source(const view *v, int b, int c, int y, int x)
+{
+    int ph = v->h / v->factor, pw = v->w / v->factor;
+    int X = v->flip ? v->w - 1 - x : x;
+    int sy = wrap(y - v->dy, v->h), sx = wrap(X - v->dx, v->w);
+    int pc = v->pc == 1 ? 0 : c;
+    return ((b * v->pc + pc) * ph + sy / v->factor) * pw + sx / v->factor;
+}
+
+void view_forward(const view *v, const float *params, float *input)
+{
+    for (int b = 0; b < v->batch; ++b)
+        for (int c = 0; c < v->c; ++c)
+            for (int y = 0; y < v->h; ++y) {
+                float *row = input + ((b * v->c + c) * v->h + y) * v->w;
+                for (int x = 0; x < v->w; ++x) row[x] = params[source(v, b, c, y, x)];
+            }
+}
+
+void view_backward(const view *v, const float *grad_input, float *grad_params)
+{
+    memset(grad_params, 0, sizeof(float) * v->batch * v->pc * (v->h / v->factor) * (v->w / v->factor));
+    for (int b = 0; b < v->batch; ++b)
+        for (int c = 0; c < v->c; ++c)
+            for (int y = 0; y < v->h; ++y) {
+                const float *row = grad_input + ((b * v->c + c) * v->h + y) * v->w;
+                for (int x = 0; x < v->w; ++x) grad_params[source(v, b, c, y, x)] += row[x];
+            }
+}

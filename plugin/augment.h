@@ -1,0 +1,23 @@
+// The view from the optimised pixels to the network input:
+//   params [batch][pc][h/factor][w/factor]
+//     -> copy to every input channel when pc == 1 < c (gray)
+//     -> nearest upsampling by `factor` (multi-resolution stage)
+//     -> roll by (dy, dx) with wrap-around (jitter), then optional horizontal flip
+//   -> input [batch][c][h][w]
+// Every step only moves pixels, so the backward is the matching scatter-add.
+#ifndef INV_AUGMENT_H
+#define INV_AUGMENT_H
+#include "rng.h"
+
+typedef struct {
+    int batch, c, h, w;     // network input
+    int pc, factor;         // parameter channels and downsampling factor
+    int dy, dx, flip;       // this iteration's augmentation
+} view;
+
+// Draws a roll in [-jitter, jitter]^2 and, when flip is allowed, a coin for the flip.
+void view_draw(view *v, rng *r, int jitter, int allow_flip);
+void view_forward(const view *v, const float *params, float *input);
+// grad_params = sum of grad_input over the input pixels each parameter feeds.
+void view_backward(const view *v, const float *grad_input, float *grad_params);
+#endif

@@ -1,0 +1,54 @@
+#include "bn_stat.h"
+
+#include <math.h>
+
+// Per channel c over M = batch*spatial values: mu_c = sum x / M,
+// var_c = sum (x - mu_c)^2 / M. With D = ||mu - rm|| and E = ||var - rv||,
+// dD/dx = (mu_c - rm_c) / (D M) and dE/dx = 2 (var_c - rv_c)(x - mu_c) / (E M)
+// (the mean's own dependence cancels because sum (x - mu_c) = 0).
+static double layer_term(const layer *l, bn_stat_layer *s, double scale)
+{
+    int C = s->channels, S = s->spatial, B = l->batch;
+    double M = (double)B * S, dmu2 = 0, dvar2 = 0;
+    for (int c = 0; c < C; ++c) {
+        double sum = 0, sq = 0;
+        for (int b = 0; b < B; ++b) {
+            const float *x = l->x + ((size_t)b * C + c) * S;
+            for (int i = 0; i < S; ++i) sum += x[i];
+        }
+        double mu = sum / M;
+        for (int b = 0; b < B; ++b) {
+            const float *x = l->x + ((size_t)b * C + c) * S;
+            for (int i = 0; i < S; ++i) sq += (x[i] - mu) * (x[i] - mu);
+        }
+        s->mean[c] = (float)mu;
+        s->var[c] = (float)(sq / M);
+        double dm = mu - l->rolling_mean[c], dv = sq / M - l->rolling_variance[c];
+        dmu2 += dm * dm;
+        dvar2 += dv * dv;
+    }
+    double D = sqrt(dmu2), E = sqrt(dvar2);
+    // A zero norm has no gradient direction; 1e-12 keeps the subgradient at 0.
+    double kd = scale / ((D > 1e-12 ? D : 1e-12) * M), ke = 2 * scale / ((E > 1e-12 ? E : 1e-12) * M);
+    for (int c = 0; c < C; ++c) {
+        s->ga[c] = (float)(kd * (s->mean[c] - l->rolling_mean[c]));
+        s->gb[c] = (float)(ke * ((double)s->var[c] - l->rolling_variance[c]));
+    }
+    return scale * (D + E);
+}
+
+double bn_stat_loss(frozen_net *f, float weight, float first_multiplier)
+{
+    if (weight == 0) {
+        frozen_clear_bn_grad(f);
+        return 0;
+    }
+    double total = 0;
+    int first = 1;
+    for (int i = 0; i < f->net->n; ++i) {
+        if (!f->bn[i].channels) continue;
+        total += layer_term(&f->net->layers[i], &f->bn[i], weight * (first ? first_multiplier : 1.0));
+        first = 0;
+    }
+    return total;
+}

@@ -1,0 +1,175 @@
+// `darknet inversion dream`: DeepInversion batches -> PNG images on disk, a
+// list and .data file usable by Darknet's classifier, a class grid and a CSV
+// of every loss term per iteration.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "frozen.h"
+#include "icfg.h"
+#include "imageio.h"
+#include "inversion.h"
+#include "labels.h"
+#include "rng.h"
+#include "synth.h"
+#include "util.h"
+
+static void dream_help(const char *prog)
+{
+    printf("usage: %s inversion dream <inversion.cfg> <teacher.cfg> <teacher.weights> -out DIR\n"
+           "                         [-n N] [-seed S] [-labels FILE]\n\n"
+           "Synthesizes N images from a trained classifier (DeepInversion): random pixels are optimised\n"
+           "through the frozen network so that every BN layer's batch statistics match its running\n"
+           "statistics, the teacher predicts the target class, and image priors hold.\n\n"
+           "  -out DIR      output directory: images/*.png, train.list, labels.txt, dream.data,\n"
+           "                grid.png (one row per class), losses.csv (every term, every iteration)\n"
+           "  -n N          images to write (default: [inversion] images, or one batch)\n"
+           "  -seed S       random seed (default 1); same seed, same build, same threads: same images\n"
+           "  -labels FILE  class label strings, one per line, used in file names (default class_00, ...)\n\n"
+           "inversion cfg keys (section, key, default, meaning):\n", prog);
+    print_inversion_cfg_keys(stdout);
+}
+
+typedef struct {
+    double start;
+    long done, total;       // iterations over the whole run
+    int nbatches, log_every, tty;
+    char *csv;
+    size_t csv_len, csv_cap;
+} dream_progress;
+
+static void csv_append(dream_progress *d, const char *line)
+{
+    size_t n = strlen(line);
+    if (d->csv_len + n + 1 > d->csv_cap) {
+        d->csv_cap = (d->csv_len + n + 1) * 2;
+        d->csv = realloc(d->csv, d->csv_cap);
+        if (!d->csv) inv_die("out of memory");
+    }
+    memcpy(d->csv + d->csv_len, line, n + 1);
+    d->csv_len += n;
+}
+
+static void on_iteration(const synth_record *r, void *ctx)
+{
+    dream_progress *d = ctx;
+    char line[512];
+    snprintf(line, sizeof line, "%d,%d,%d,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", r->batch_index, r->stage,
+             r->iteration, r->lr, r->total, r->ce, r->bn, r->tv_l1, r->tv_l2, r->l2, r->target_p);
+    csv_append(d, line);
+    ++d->done;
+    int last = r->iteration + 1 == r->iterations;
+    if (r->iteration % d->log_every && !last) return;
+    double el = now_seconds() - d->start;
+    char eta[32];
+    format_duration(d->done ? el / d->done * (d->total - d->done) : 0, eta, sizeof eta);
+    fprintf(stderr, "%sdream batch %d/%d %s iter %d/%d  loss %.4f  ce %.4f  bn %.4f  tv %.4f  l2 %.4f  p(target) %.3f  ETA %s%s",
+            d->tty ? "\r" : "", r->batch_index + 1, d->nbatches, r->stage ? "full" : "low ", r->iteration + 1,
+            r->iterations, r->total, r->ce, r->bn, r->tv_l1 + r->tv_l2, r->l2, r->target_p, eta, d->tty ? "   " : "\n");
+}
+
+// Target class of each image: round robin, random, or cycling through a list.
+static int *make_targets(const char *spec, int n, int classes, unsigned seed)
+{
+    int *t = xcalloc(n, sizeof(int));
+    if (!strcmp(spec, "all")) {
+        for (int i = 0; i < n; ++i) t[i] = i % classes;
+    } else if (!strcmp(spec, "random")) {
+        rng r = make_rng(seed ^ 0x7a5bULL);
+        for (int i = 0; i < n; ++i) t[i] = rng_int(&r, 0, classes - 1);
+    } else {
+        int list[4096], m = 0;
+        for (const char *s = spec; *s && m < 4096;) {
+            char *end;
+            list[m] = (int)strtol(s, &end, 10);
+            if (list[m] >= classes) inv_die("[inversion] targets: class %d, but the teacher has %d classes", list[m], classes);
+            ++m;
+            s = *end ? end + 1 : end;
+        }
+        for (int i = 0; i < n; ++i) t[i] = list[i % m];
+    }
+    return t;
+}
+
+int run_dream(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) { dream_help(argv[0]); return 0; }
+    if (argc < 6) { dream_help(argv[0]); return 1; }
+    const char *icfg = argv[3], *cfg = argv[4], *weights = argv[5];
+    const char *with_value[] = {"-out", "-n", "-seed", "-labels", NULL};
+    opt_check(argc, argv, 6, with_value, NULL);
+    const char *out = opt_str(argc, argv, "-out", NULL);
+    if (!out) inv_die("dream needs -out DIR");
+    unsigned seed = (unsigned)opt_int(argc, argv, "-seed", 1);
+    const char *labels_path = opt_str(argc, argv, "-labels", NULL);
+
+    // Everything is validated before the output directory is touched.
+    inversion_params p = read_inversion_cfg(icfg);
+    int n = opt_int(argc, argv, "-n", p.images ? p.images : p.batch);
+    if (n <= 0) inv_die("-n must be positive");
+    network *net = load_checked_network(cfg, weights, p.batch, LAYERS_FROZEN);
+    frozen_net *teacher = make_frozen_net(net, cfg);
+    label_set labels = labels_path ? read_label_set(labels_path) : default_label_set(teacher->classes);
+    if (labels.n != teacher->classes)
+        inv_die("%s has %d labels but %s has %d classes", labels_path, labels.n, cfg, teacher->classes);
+    check_labels_not_in_path(&labels, out);
+    if (teacher->nbn == 0 && p.bn > 0) inv_warn("%s has no batch_normalize layers: the BN-statistic term is empty (this is DeepDream)", cfg);
+    if (net->c != 1 && net->c != 3) inv_die("%s: %d input channels; images can be written for 1 or 3", cfg, net->c);
+    int nbatches = (n + p.batch - 1) / p.batch;
+    int *targets = make_targets(p.targets, nbatches * p.batch, teacher->classes, seed);
+
+    char path[4096];
+    make_dir(out);
+    snprintf(path, sizeof path, "%s/images", out);
+    make_dir(path);
+
+    synth *s = make_synth(teacher, &p);
+    size_t im_size = (size_t)net->c * net->h * net->w;
+    float *images = xcalloc((size_t)nbatches * p.batch * im_size, sizeof(float));
+    dream_progress d = {now_seconds(), 0, (long)nbatches * (p.iterations + p.lowres_iterations), nbatches, p.log_every, isatty(2), NULL, 0, 0};
+    csv_append(&d, "batch,stage,iteration,lr,total,ce,bn,tv_l1,tv_l2,l2,target_p\n");
+    size_t list_cap = (size_t)n * (strlen(out) + 64) + 1;
+    char *list = xcalloc(list_cap, 1);
+    size_t list_len = 0;
+    int save_c = p.gray ? 1 : net->c;
+    for (int b = 0; b < nbatches; ++b) {
+        float *batch_images = images + (size_t)b * p.batch * im_size;
+        synth_batch(s, targets + b * p.batch, ((uint64_t)seed << 32) ^ (uint64_t)b, b, batch_images, on_iteration, &d);
+        for (int i = 0; i < p.batch && b * p.batch + i < n; ++i) {
+            int k = b * p.batch + i;
+            snprintf(path, sizeof path, "%s/images/%06d_%s.png", out, k, labels.names[targets[k]]);
+            save_png(path, batch_images + i * im_size, save_c, net->h, net->w);
+            list_len += snprintf(list + list_len, list_cap - list_len, "%s\n", path);
+        }
+    }
+    if (d.tty) fprintf(stderr, "\n");
+
+    snprintf(path, sizeof path, "%s/losses.csv", out);
+    save_text(path, d.csv);
+    snprintf(path, sizeof path, "%s/train.list", out);
+    save_text(path, list);
+    size_t lab_cap = 64;
+    for (int i = 0; i < labels.n; ++i) lab_cap += strlen(labels.names[i]) + 1;
+    char *lab = xcalloc(lab_cap, 1);
+    for (int i = 0; i < labels.n; ++i) strcat(strcat(lab, labels.names[i]), "\n");
+    snprintf(path, sizeof path, "%s/labels.txt", out);
+    save_text(path, lab);
+    char data[8192];
+    snprintf(data, sizeof data, "classes=%d\ntrain=%s/train.list\nvalid=%s/train.list\nlabels=%s/labels.txt\nnames=%s/labels.txt\ntop=1\n",
+             teacher->classes, out, out, out, out);
+    snprintf(path, sizeof path, "%s/dream.data", out);
+    save_text(path, data);
+    snprintf(path, sizeof path, "%s/grid.png", out);
+    save_class_grid(path, images, targets, n, teacher->classes, 10, net->c, net->h, net->w, 2);
+    printf("dream: %d images in %s (%.1f s); list %s/train.list, data %s/dream.data, grid %s/grid.png\n",
+           n, out, now_seconds() - d.start, out, out, out);
+
+    free(lab); free(list); free(images); free(targets); free(d.csv);
+    free_synth(s);
+    free_label_set(&labels);
+    free_frozen_net(teacher);
+    free_network(net);
+    return 0;
+}

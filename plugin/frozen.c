@@ -1,0 +1,217 @@
+#include "frozen.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "check.h"
+#include "util.h"
+
+// Darknet calls a layer's backward with copies of the layer and network, so
+// the frozen state is found through the network's layer array.
+#define MAX_FROZEN 16
+static struct { layer *layers; frozen_net *f; } registry[MAX_FROZEN];
+
+static frozen_net *lookup(const network *net)
+{
+    for (int i = 0; i < MAX_FROZEN; ++i)
+        if (registry[i].layers == net->layers) return registry[i].f;
+    inv_die("internal: frozen backward called on a network that is not frozen");
+}
+
+// delta (grad w.r.t. the BN output) -> grad w.r.t. the BN input l.x, in
+// inference mode: the forward normalises with sqrt(rolling_var) + 1e-6
+// (normalize_cpu), so that is the derivative used here, plus R_feature.
+static void backward_frozen_bn(const layer *l, const bn_stat_layer *s)
+{
+    int spatial = l->out_h * l->out_w, channels = l->out_c;
+    for (int b = 0; b < l->batch; ++b)
+        for (int c = 0; c < channels; ++c) {
+            float k = l->scales[c] / (sqrtf(l->rolling_variance[c]) + .000001f);
+            float *d = l->delta + (b * channels + c) * spatial;
+            const float *x = l->x + (b * channels + c) * spatial;
+            if (s->channels) {
+                float ga = s->ga[c], gb = s->gb[c], mu = s->mean[c];
+                for (int i = 0; i < spatial; ++i) d[i] = d[i] * k - (ga + gb * (x[i] - mu));
+            } else {
+                for (int i = 0; i < spatial; ++i) d[i] *= k;
+            }
+        }
+}
+
+// Shapes: weights [n][c/groups*size*size], delta [batch][n][out_h*out_w],
+// net.delta [batch][c][h*w]. Input gradient only; no weight gradient.
+static void backward_frozen_convolutional(layer l, network net)
+{
+    gradient_array(l.output, l.outputs * l.batch, l.activation, l.delta);
+    if (l.batch_normalize) backward_frozen_bn(&l, &lookup(&net)->bn[net.index]);
+    if (!net.delta) return;
+    int m = l.n / l.groups;
+    int n = l.size * l.size * l.c / l.groups;
+    int k = l.out_w * l.out_h;
+    for (int i = 0; i < l.batch; ++i)
+        for (int j = 0; j < l.groups; ++j) {
+            float *w = l.weights + j * l.nweights / l.groups;
+            float *d = l.delta + (i * l.groups + j) * m * k;
+            float *imd = net.delta + (i * l.groups + j) * l.c / l.groups * l.h * l.w;
+            if (l.size == 1) {
+                // The forward reads the input as a [c][k] matrix; accumulate (beta = 1).
+                gemm(1, 0, n, k, m, 1, w, n, d, k, 1, imd, k);
+            } else {
+                gemm(1, 0, n, k, m, 1, w, n, d, k, 0, net.workspace, k);
+                col2im_cpu(net.workspace, l.c / l.groups, l.h, l.w, l.size, l.stride, l.pad, imd);
+            }
+        }
+}
+
+// weights [outputs][inputs], delta [batch][outputs], net.delta [batch][inputs].
+static void backward_frozen_connected(layer l, network net)
+{
+    gradient_array(l.output, l.outputs * l.batch, l.activation, l.delta);
+    if (l.batch_normalize) backward_frozen_bn(&l, &lookup(&net)->bn[net.index]);
+    if (net.delta) gemm(0, 0, l.batch, l.inputs, l.outputs, 1, l.delta, l.outputs, l.weights, l.inputs, 1, net.delta, l.inputs);
+}
+
+static void backward_frozen_maxpool(layer l, network net)
+{
+    if (!net.delta) return;
+    for (int i = 0; i < l.out_h * l.out_w * l.out_c * l.batch; ++i) net.delta[l.indexes[i]] += l.delta[i];
+}
+
+static void backward_frozen_avgpool(layer l, network net)
+{
+    if (!net.delta) return;
+    int spatial = l.h * l.w;
+    for (int b = 0; b < l.batch; ++b)
+        for (int c = 0; c < l.c; ++c) {
+            float g = l.delta[b * l.c + c] / spatial;
+            float *d = net.delta + (b * l.c + c) * spatial;
+            for (int i = 0; i < spatial; ++i) d[i] += g;
+        }
+}
+
+// out = act(alpha * input + beta * from): both inputs receive the delta.
+static void backward_frozen_shortcut(layer l, network net)
+{
+    gradient_array(l.output, l.outputs * l.batch, l.activation, l.delta);
+    if (net.delta) axpy_cpu(l.outputs * l.batch, l.alpha, l.delta, 1, net.delta, 1);
+    shortcut_cpu(l.batch, l.out_w, l.out_h, l.out_c, l.delta, l.w, l.h, l.c, 1, l.beta, net.layers[l.index].delta);
+}
+
+static void backward_frozen_route(layer l, network net)
+{
+    int offset = 0;
+    for (int i = 0; i < l.n; ++i) {
+        float *delta = net.layers[l.input_layers[i]].delta;
+        int size = l.input_sizes[i];
+        for (int b = 0; b < l.batch; ++b)
+            axpy_cpu(size, 1, l.delta + offset + b * l.outputs, 1, delta + b * size, 1);
+        offset += size;
+    }
+}
+
+// Dropout is the identity at inference, and Darknet makes it share its
+// delta buffer with the previous layer: nothing to do.
+static void backward_frozen_identity(layer l, network net) { (void)l; (void)net; }
+
+static void backward_frozen_softmax(layer l, network net)
+{
+    if (net.delta) axpy_cpu(l.inputs * l.batch, 1, l.delta, 1, net.delta, 1);
+}
+
+frozen_net *make_frozen_net(network *net, const char *cfg)
+{
+    frozen_net *f = xcalloc(1, sizeof *f);
+    f->net = net;
+    f->out = output_layer_index(net);
+    layer *o = &net->layers[f->out];
+    if (o->type != SOFTMAX)
+        inv_die("%s: the network's output layer %d is %s, not [softmax]: not a classifier", cfg, f->out, layer_type_name(o->type));
+    if (o->groups != 1 || o->softmax_tree)
+        inv_die("%s: layer %d: grouped or hierarchical softmax is not supported", cfg, f->out);
+    f->classes = o->outputs;
+    f->inputs = net->inputs;
+    f->input_delta = xcalloc((size_t)net->batch * net->inputs, sizeof(float));
+    f->logit_grad = xcalloc((size_t)net->batch * f->classes, sizeof(float));
+    f->bn = xcalloc(net->n, sizeof *f->bn);
+    for (int i = 0; i < net->n; ++i) {
+        layer *l = &net->layers[i];
+        switch (l->type) {
+        case CONVOLUTIONAL: l->backward = backward_frozen_convolutional; break;
+        case CONNECTED: l->backward = backward_frozen_connected; break;
+        case MAXPOOL: l->backward = backward_frozen_maxpool; break;
+        case AVGPOOL: l->backward = backward_frozen_avgpool; break;
+        case SHORTCUT: l->backward = backward_frozen_shortcut; break;
+        case ROUTE: l->backward = backward_frozen_route; break;
+        case DROPOUT: l->backward = backward_frozen_identity; break;
+        case SOFTMAX: l->backward = backward_frozen_softmax; break;
+        case COST: l->backward = backward_frozen_identity; break;
+        default: inv_die("%s: layer %d (%s) cannot be differentiated by inversion", cfg, i, layer_type_name(l->type));
+        }
+        if (i > f->out && l->type != COST) inv_die("%s: layer %d follows the output softmax", cfg, i);
+        if ((l->type == CONVOLUTIONAL || l->type == CONNECTED) && l->batch_normalize) {
+            bn_stat_layer *s = &f->bn[i];
+            s->channels = l->out_c;
+            s->spatial = l->out_h * l->out_w;
+            s->mean = xcalloc(s->channels, sizeof(float));
+            s->var = xcalloc(s->channels, sizeof(float));
+            s->ga = xcalloc(s->channels, sizeof(float));
+            s->gb = xcalloc(s->channels, sizeof(float));
+            ++f->nbn;
+        }
+    }
+    int slot;
+    for (slot = 0; slot < MAX_FROZEN && registry[slot].layers; ++slot) {}
+    if (slot == MAX_FROZEN) inv_die("internal: more than %d frozen networks", MAX_FROZEN);
+    registry[slot].layers = net->layers;
+    registry[slot].f = f;
+    net->train = 0;
+    return f;
+}
+
+void free_frozen_net(frozen_net *f)
+{
+    if (!f) return;
+    for (int i = 0; i < MAX_FROZEN; ++i)
+        if (registry[i].f == f) registry[i].layers = NULL, registry[i].f = NULL;
+    for (int i = 0; i < f->net->n; ++i) {
+        free(f->bn[i].mean); free(f->bn[i].var); free(f->bn[i].ga); free(f->bn[i].gb);
+    }
+    free(f->bn);
+    free(f->input_delta);
+    free(f->logit_grad);
+    free(f);
+}
+
+const float *frozen_forward(frozen_net *f, const float *input)
+{
+    network *net = f->net;
+    memcpy(net->input, input, sizeof(float) * net->batch * net->inputs);
+    net->train = 0;
+    net->delta = NULL;
+    forward_network(net);
+    return net->layers[f->out].output;
+}
+
+void frozen_clear_bn_grad(frozen_net *f)
+{
+    for (int i = 0; i < f->net->n; ++i)
+        if (f->bn[i].channels) {
+            memset(f->bn[i].ga, 0, sizeof(float) * f->bn[i].channels);
+            memset(f->bn[i].gb, 0, sizeof(float) * f->bn[i].channels);
+        }
+}
+
+void frozen_backward(frozen_net *f, float *grad_input)
+{
+    network *net = f->net;
+    size_t n = (size_t)net->batch * net->inputs;
+    layer *o = &net->layers[f->out];
+    // Darknet deltas are negative gradients; softmax with temperature T maps
+    // logits x to softmax(x / T), hence the 1/T on the way in.
+    for (int i = 0; i < net->batch * f->classes; ++i) o->delta[i] = -f->logit_grad[i] / o->temperature;
+    memset(f->input_delta, 0, sizeof(float) * n);
+    net->delta = f->input_delta;
+    backward_network(net);
+    net->delta = NULL;
+    for (size_t i = 0; i < n; ++i) grad_input[i] = -f->input_delta[i];
+}

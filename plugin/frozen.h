@@ -1,0 +1,40 @@
+// A trained network made frozen: BN in inference mode, and a backward pass
+// that computes only the gradient with respect to the input pixels. Darknet's
+// stock backward is wrong for this in three places (inference-mode BN uses the
+// batch formula, dropout masks with an unfilled mask, 1x1 convolutions
+// overwrite the input delta); every layer's backward here is the plugin's own.
+#ifndef INV_FROZEN_H
+#define INV_FROZEN_H
+#include "darknet.h"
+
+// R_feature bookkeeping of one BN layer (channels == 0: the layer has no BN).
+typedef struct {
+    int channels, spatial;
+    float *mean, *var;      // batch mean and biased variance of the BN input l.x
+    float *ga, *gb;         // dR/dx = ga[c] + gb[c] * (x - mean[c]); zero when unused
+} bn_stat_layer;
+
+typedef struct {
+    network *net;
+    int out;                // index of the softmax layer that gives the prediction
+    int classes;
+    int inputs;             // per image: w*h*c
+    float *input_delta;     // batch*inputs, Darknet's (negative) delta at the input
+    float *logit_grad;      // batch*classes, dLoss/d(logits/temperature), set before backward
+    bn_stat_layer *bn;      // net->n entries
+    int nbn;                // layers with BN
+} frozen_net;
+
+// Freezes `net` (from load_checked_network): installs the frozen backward of
+// every layer, dies naming the layer if one cannot be differentiated.
+frozen_net *make_frozen_net(network *net, const char *cfg_name);
+void free_frozen_net(frozen_net *f);
+
+// Inference-mode forward of batch*inputs pixels; returns the softmax output.
+const float *frozen_forward(frozen_net *f, const float *input);
+// Backward from f->logit_grad and the BN coefficients; writes dLoss/dinput
+// (a true gradient, batch*inputs floats) into grad_input.
+void frozen_backward(frozen_net *f, float *grad_input);
+// Sets every BN layer's coefficients to zero (no R_feature gradient).
+void frozen_clear_bn_grad(frozen_net *f);
+#endif

@@ -1,0 +1,205 @@
+#include "icfg.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+typedef enum { KEY_INT, KEY_FLOAT, KEY_STR } key_type;
+
+typedef struct {
+    const char *section, *key;
+    key_type type;
+    size_t offset, size;
+    const char *def;
+    double min, max;
+    const char *doc;
+} key_spec;
+
+#define P(field) offsetof(inversion_params, field), sizeof(((inversion_params *)0)->field)
+static const key_spec keys[] = {
+    {"inversion", "batch", KEY_INT, P(batch), "64", 1, 65536, "images optimised together; BN statistics are taken over the batch"},
+    {"inversion", "iterations", KEY_INT, P(iterations), "2000", 1, 1e7, "optimisation steps per batch at full resolution"},
+    {"inversion", "images", KEY_INT, P(images), "0", 0, 1e9, "images a dream run writes (0: one batch; -n overrides)"},
+    {"inversion", "targets", KEY_STR, P(targets), "all", 0, 0, "target classes: all (round robin), random, or a list such as 0,3,5"},
+    {"inversion", "gray", KEY_INT, P(gray), "0", 0, 1, "1: optimise one channel and copy it to every input channel"},
+    {"inversion", "keep_best", KEY_INT, P(keep_best), "1", 0, 1, "1: return the iterate with the lowest total loss, 0: the last"},
+    {"inversion", "init_mean", KEY_FLOAT, P(init_mean), "0.5", 0, 1, "mean of the Gaussian the pixels start from"},
+    {"inversion", "init_std", KEY_FLOAT, P(init_std), "0.2", 0, 10, "standard deviation of the starting pixels"},
+    {"inversion", "log_every", KEY_INT, P(log_every), "50", 1, 1e7, "iterations between progress lines"},
+    {"class", "weight", KEY_FLOAT, P(ce), "1", 0, 1e6, "weight of the cross-entropy to the target classes"},
+    {"bn_stat", "weight", KEY_FLOAT, P(bn), "10", 0, 1e6, "weight a_f of R_feature (BN mean/variance matching); 0 gives DeepDream"},
+    {"bn_stat", "first_multiplier", KEY_FLOAT, P(first_bn_multiplier), "10", 0, 1e6, "extra factor on the first BN layer's term"},
+    {"prior", "tv_l1", KEY_FLOAT, P(tv_l1), "0", 0, 1e6, "weight of total variation, mean absolute differences (4 directions)"},
+    {"prior", "tv_l2", KEY_FLOAT, P(tv_l2), "0.0001", 0, 1e6, "weight of total variation, L2 norms of the differences (4 directions)"},
+    {"prior", "l2", KEY_FLOAT, P(l2), "0", 0, 1e6, "weight of the per-image L2 norm (batch mean)"},
+    {"adam", "lr", KEY_FLOAT, P(lr), "0.1", 0, 1e3, "peak learning rate on the pixels"},
+    {"adam", "beta1", KEY_FLOAT, P(beta1), "0.9", 0, 0.999999, "Adam first-moment decay"},
+    {"adam", "beta2", KEY_FLOAT, P(beta2), "0.999", 0, 0.9999999, "Adam second-moment decay"},
+    {"adam", "eps", KEY_FLOAT, P(eps), "1e-8", 1e-12, 1, "Adam epsilon"},
+    {"adam", "warmup", KEY_INT, P(warmup), "100", 0, 1e7, "linear warm-up iterations of the learning rate (each stage)"},
+    {"adam", "policy", KEY_STR, P(policy), "cosine", 0, 0, "learning-rate schedule after warm-up: cosine or constant"},
+    {"augment", "jitter", KEY_INT, P(jitter), "2", 0, 4096, "random roll of the image by up to this many pixels each way"},
+    {"augment", "flip", KEY_INT, P(flip), "1", 0, 1, "1: random horizontal flip of the batch each iteration"},
+    {"multires", "iterations", KEY_INT, P(lowres_iterations), "0", 0, 1e7, "iterations of a low-resolution stage before full resolution (0: none)"},
+    {"multires", "factor", KEY_INT, P(lowres_factor), "2", 1, 64, "the low-resolution stage optimises (w/factor) x (h/factor) pixels"},
+    {"compete", "weight", KEY_FLOAT, P(compete), "0", 0, 1e6, "weight of the Adaptive DeepInversion term 1 - JS(teacher, student)"},
+    {"compete", "temperature", KEY_FLOAT, P(compete_temperature), "3", 0.01, 1e3, "softmax temperature of the competition term"},
+};
+#undef P
+#define NKEYS (sizeof keys / sizeof *keys)
+
+static int set_value(const key_spec *k, const char *value, inversion_params *p, char *why, size_t n)
+{
+    char *dst = (char *)p + k->offset;
+    char *end;
+    if (k->type == KEY_STR) {
+        if (strlen(value) >= k->size) { snprintf(why, n, "value longer than %zu characters", k->size - 1); return -1; }
+        strcpy(dst, value);
+        return 0;
+    }
+    errno = 0;
+    double v = k->type == KEY_INT ? (double)strtol(value, &end, 10) : strtod(value, &end);
+    if (*value == 0 || *end || errno) { snprintf(why, n, "'%s' is not %s", value, k->type == KEY_INT ? "an integer" : "a number"); return -1; }
+    if (!(v >= k->min && v <= k->max)) { snprintf(why, n, "%s is outside [%g, %g]", value, k->min, k->max); return -1; }
+    if (k->type == KEY_INT) *(int *)dst = (int)v;
+    else *(float *)dst = (float)v;
+    return 0;
+}
+
+inversion_params default_inversion_params(void)
+{
+    inversion_params p;
+    memset(&p, 0, sizeof p);
+    char why[128];
+    for (size_t i = 0; i < NKEYS; ++i)
+        if (set_value(&keys[i], keys[i].def, &p, why, sizeof why)) abort();   // schema bug
+    return p;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s)) ++s;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1])) *--e = 0;
+    return s;
+}
+
+static int known_section(const char *s)
+{
+    for (size_t i = 0; i < NKEYS; ++i) if (!strcmp(keys[i].section, s)) return 1;
+    return 0;
+}
+
+static int validate(const inversion_params *p, char *why, size_t n)
+{
+    if (strcmp(p->policy, "cosine") && strcmp(p->policy, "constant")) {
+        snprintf(why, n, "[adam] policy: '%s' is not cosine or constant", p->policy);
+        return -1;
+    }
+    if (strcmp(p->targets, "all") && strcmp(p->targets, "random")) {
+        const char *s = p->targets;
+        if (!*s) { snprintf(why, n, "[inversion] targets: empty list"); return -1; }
+        while (*s) {
+            char *end;
+            long v = strtol(s, &end, 10);
+            if (end == s || v < 0 || (*end && *end != ',')) {
+                snprintf(why, n, "[inversion] targets: '%s' is not all, random or a list of class numbers", p->targets);
+                return -1;
+            }
+            s = *end ? end + 1 : end;
+        }
+    }
+    return 0;
+}
+
+int parse_inversion_cfg_text(const char *text, const char *name, inversion_params *out, char *err, size_t errlen)
+{
+    inversion_params p = default_inversion_params();
+    char seen[NKEYS];
+    memset(seen, 0, sizeof seen);
+    char section[64] = "";
+    char sections_seen[16][64];
+    int nsections = 0, lineno = 0;
+    char why[160];
+    const char *s = text;
+    while (*s) {
+        const char *nl = strchr(s, '\n');
+        size_t len = nl ? (size_t)(nl - s) : strlen(s);
+        char line[1024];
+        ++lineno;
+        if (len >= sizeof line) { snprintf(err, errlen, "%s:%d: line too long", name, lineno); return -1; }
+        memcpy(line, s, len);
+        line[len] = 0;
+        s += len + (nl ? 1 : 0);
+        char *t = trim(line);
+        if (*t == 0 || *t == '#' || *t == ';') continue;
+        if (*t == '[') {
+            char *close = strchr(t, ']');
+            if (!close || trim(close + 1)[0]) { snprintf(err, errlen, "%s:%d: malformed section header '%s'", name, lineno, t); return -1; }
+            *close = 0;
+            char *sec = trim(t + 1);
+            if (!known_section(sec)) { snprintf(err, errlen, "%s:%d: unknown section [%s]", name, lineno, sec); return -1; }
+            for (int i = 0; i < nsections; ++i)
+                if (!strcmp(sections_seen[i], sec)) { snprintf(err, errlen, "%s:%d: section [%s] appears twice", name, lineno, sec); return -1; }
+            snprintf(section, sizeof section, "%s", sec);
+            if (nsections < 16) snprintf(sections_seen[nsections++], 64, "%s", sec);
+            continue;
+        }
+        char *eq = strchr(t, '=');
+        if (!eq) { snprintf(err, errlen, "%s:%d: expected key=value, found '%s'", name, lineno, t); return -1; }
+        *eq = 0;
+        char *key = trim(t), *value = trim(eq + 1);
+        if (!section[0]) { snprintf(err, errlen, "%s:%d: key '%s' before any [section]", name, lineno, key); return -1; }
+        size_t i;
+        for (i = 0; i < NKEYS; ++i) if (!strcmp(keys[i].section, section) && !strcmp(keys[i].key, key)) break;
+        if (i == NKEYS) { snprintf(err, errlen, "%s:%d: [%s] unknown key '%s'", name, lineno, section, key); return -1; }
+        if (seen[i]) { snprintf(err, errlen, "%s:%d: [%s] %s is set twice", name, lineno, section, key); return -1; }
+        seen[i] = 1;
+        if (set_value(&keys[i], value, &p, why, sizeof why)) { snprintf(err, errlen, "%s:%d: [%s] %s: %s", name, lineno, section, key, why); return -1; }
+    }
+    if (validate(&p, why, sizeof why)) { snprintf(err, errlen, "%s: %s", name, why); return -1; }
+    *out = p;
+    return 0;
+}
+
+inversion_params read_inversion_cfg(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) inv_die("cannot open inversion cfg %s: %s", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    char *text = xcalloc(cap + 1, 1);
+    size_t got;
+    while ((got = fread(text + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            if (cap >= (1u << 24)) inv_die("inversion cfg %s is larger than 16 MiB", path);
+            cap *= 2;
+            char *bigger = realloc(text, cap + 1);
+            if (!bigger) inv_die("out of memory");
+            text = bigger;
+        }
+    }
+    fclose(f);
+    text[n] = 0;
+    if (strlen(text) != n) inv_die("%s: NUL byte in cfg (not a text file?)", path);
+    inversion_params p;
+    char err[512];
+    if (parse_inversion_cfg_text(text, path, &p, err, sizeof err)) inv_die("%s", err);
+    free(text);
+    return p;
+}
+
+void print_inversion_cfg_keys(FILE *f)
+{
+    const char *last = "";
+    for (size_t i = 0; i < NKEYS; ++i) {
+        if (strcmp(last, keys[i].section)) fprintf(f, "[%s]\n", keys[i].section);
+        last = keys[i].section;
+        fprintf(f, "  %-18s %-8s %s\n", keys[i].key, keys[i].def, keys[i].doc);
+    }
+}

@@ -1,0 +1,129 @@
+#include "synth.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "augment.h"
+#include "bn_stat.h"
+#include "class_loss.h"
+#include "prior.h"
+#include "rng.h"
+#include "util.h"
+
+synth *make_synth(frozen_net *teacher, const inversion_params *p)
+{
+    network *net = teacher->net;
+    if (net->batch != p->batch) inv_die("internal: teacher batch %d != inversion batch %d", net->batch, p->batch);
+    synth *s = xcalloc(1, sizeof *s);
+    s->teacher = teacher;
+    s->p = *p;
+    s->batch = p->batch;
+    s->c = net->c, s->h = net->h, s->w = net->w;
+    s->pc = p->gray ? 1 : s->c;
+    if (p->lowres_iterations && (s->h % p->lowres_factor || s->w % p->lowres_factor))
+        inv_die("[multires] factor=%d does not divide the input size %dx%d", p->lowres_factor, s->w, s->h);
+    size_t n = (size_t)s->batch * s->c * s->h * s->w, np = (size_t)s->batch * s->pc * s->h * s->w;
+    s->params = xcalloc(np, sizeof(float));
+    s->best = xcalloc(np, sizeof(float));
+    s->grad_params = xcalloc(np, sizeof(float));
+    s->input = xcalloc(n, sizeof(float));
+    s->grad_input = xcalloc(n, sizeof(float));
+    s->adam = make_adam(np, p->beta1, p->beta2, p->eps);
+    return s;
+}
+
+void free_synth(synth *s)
+{
+    if (!s) return;
+    free(s->params); free(s->best); free(s->grad_params); free(s->input); free(s->grad_input);
+    free_adam(&s->adam);
+    free(s);
+}
+
+double synth_loss(synth *s, const float *input, const int *targets, float *grad_input, synth_record *r)
+{
+    frozen_net *t = s->teacher;
+    const inversion_params *p = &s->p;
+    const float *prob = frozen_forward(t, input);
+    r->ce = cross_entropy(prob, targets, s->batch, t->classes, p->ce, t->logit_grad);
+    r->target_p = target_probability(prob, targets, s->batch, t->classes);
+    r->bn = bn_stat_loss(t, p->bn, p->first_bn_multiplier);
+    if (grad_input) frozen_backward(t, grad_input);
+    prior_terms pr = prior_loss(input, s->batch, s->c, s->h, s->w, p->tv_l1, p->tv_l2, p->l2, grad_input);
+    r->tv_l1 = pr.tv_l1, r->tv_l2 = pr.tv_l2, r->l2 = pr.l2;
+    r->total = r->ce + r->bn + r->tv_l1 + r->tv_l2 + r->l2;
+    return r->total;
+}
+
+// A NaN or Inf anywhere stops the run before anything is written.
+static void check_finite(const synth_record *r, const float *grad, size_t n)
+{
+    const char *names[] = {"class (cross-entropy)", "bn_stat", "tv_l1", "tv_l2", "l2"};
+    double v[] = {r->ce, r->bn, r->tv_l1, r->tv_l2, r->l2};
+    for (int i = 0; i < 5; ++i)
+        if (!isfinite(v[i]))
+            inv_die("batch %d iteration %d: the %s loss is %g; lower [adam] lr or check the teacher's weights",
+                    r->batch_index, r->iteration, names[i], v[i]);
+    for (size_t i = 0; i < n; ++i)
+        if (!isfinite(grad[i]))
+            inv_die("batch %d iteration %d: the input gradient is not finite", r->batch_index, r->iteration);
+}
+
+// Nearest upsampling of the low-resolution parameters to full resolution.
+static void upsample_params(synth *s, int factor)
+{
+    int ph = s->h / factor, pw = s->w / factor;
+    float *low = xcalloc((size_t)s->batch * s->pc * ph * pw, sizeof(float));
+    memcpy(low, s->params, sizeof(float) * s->batch * s->pc * ph * pw);
+    for (int bc = 0; bc < s->batch * s->pc; ++bc)
+        for (int y = 0; y < s->h; ++y)
+            for (int x = 0; x < s->w; ++x)
+                s->params[(bc * s->h + y) * s->w + x] = low[(bc * ph + y / factor) * pw + x / factor];
+    free(low);
+}
+
+void synth_batch(synth *s, const int *targets, uint64_t seed, int batch_index, float *images, synth_observer obs, void *ctx)
+{
+    const inversion_params *p = &s->p;
+    rng r = make_rng(seed);
+    int stages = p->lowres_iterations > 0 ? 2 : 1;
+    int factor = stages == 2 ? p->lowres_factor : 1;
+    size_t np = (size_t)s->batch * s->pc * (s->h / factor) * (s->w / factor);
+    for (size_t i = 0; i < np; ++i) {
+        float v = p->init_mean + p->init_std * (float)rng_normal(&r);
+        s->params[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+    }
+    double best = DBL_MAX;
+    for (int stage = 2 - stages; stage < 2; ++stage) {
+        if (stage == 1 && factor > 1) {
+            upsample_params(s, factor);
+            factor = 1;
+            np = (size_t)s->batch * s->pc * s->h * s->w;
+        }
+        int iters = stage == 0 ? p->lowres_iterations : p->iterations;
+        view v = {s->batch, s->c, s->h, s->w, s->pc, factor, 0, 0, 0};
+        s->adam.n = np;
+        reset_adam(&s->adam);
+        for (int it = 0; it < iters; ++it) {
+            synth_record rec = {batch_index, stage, it, iters, 0, 0, 0, 0, 0, 0, 0, 0};
+            rec.lr = schedule_lr(p->lr, it, iters, p->warmup, !strcmp(p->policy, "cosine"));
+            view_draw(&v, &r, p->jitter, p->flip);
+            view_forward(&v, s->params, s->input);
+            synth_loss(s, s->input, targets, s->grad_input, &rec);
+            check_finite(&rec, s->grad_input, (size_t)s->batch * s->c * s->h * s->w);
+            if (stage == 1 && rec.total < best) {
+                best = rec.total;
+                memcpy(s->best, s->params, np * sizeof(float));
+            }
+            view_backward(&v, s->grad_input, s->grad_params);
+            adam_step(&s->adam, s->params, s->grad_params, rec.lr);
+            for (size_t i = 0; i < np; ++i) s->params[i] = s->params[i] < 0 ? 0 : s->params[i] > 1 ? 1 : s->params[i];
+            if (obs) obs(&rec, ctx);
+        }
+    }
+    // The images as the teacher sees them: channels filled, no augmentation.
+    view out = {s->batch, s->c, s->h, s->w, s->pc, 1, 0, 0, 0};
+    view_forward(&out, p->keep_best ? s->best : s->params, images);
+}

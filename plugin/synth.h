@@ -1,0 +1,44 @@
+// One batch of DeepInversion: the only place that knows the order of the
+// steps. Verbs decide what to do with the images it returns.
+//
+//   params --view (gray, upsample, roll, flip)--> input --frozen teacher-->
+//   loss = CE + a_f R_feature + priors --backward--> grad input --view^T-->
+//   grad params --Adam, schedule--> params, clipped to [0, 1]; best kept.
+#ifndef INV_SYNTH_H
+#define INV_SYNTH_H
+#include <stdint.h>
+
+#include "adam.h"
+#include "frozen.h"
+#include "icfg.h"
+
+typedef struct {
+    int batch_index, stage, iteration, iterations;  // stage 0: low resolution, 1: full
+    float lr;
+    double total, ce, bn, tv_l1, tv_l2, l2;
+    double target_p;        // mean teacher probability of the targets
+} synth_record;
+
+typedef void (*synth_observer)(const synth_record *r, void *ctx);
+
+typedef struct {
+    frozen_net *teacher;
+    inversion_params p;
+    int batch, c, h, w, pc;
+    float *params, *best, *input, *grad_input, *grad_params;
+    adam_state adam;
+} synth;
+
+// teacher's batch must equal p->batch. Dies on impossible settings.
+synth *make_synth(frozen_net *teacher, const inversion_params *p);
+void free_synth(synth *s);
+
+// Loss and gradient at a given network input [batch][c][h][w] (grad_input may
+// be NULL: loss only). Fills the loss fields of r.
+double synth_loss(synth *s, const float *input, const int *targets, float *grad_input, synth_record *r);
+
+// Synthesizes s->batch images for targets into images [batch][c][h][w].
+// obs (may be NULL) is called after every iteration. batch_index is only
+// reported back through the records.
+void synth_batch(synth *s, const int *targets, uint64_t seed, int batch_index, float *images, synth_observer obs, void *ctx);
+#endif
