@@ -3,6 +3,8 @@
 // backward and training pass in the library too (~7x over its naive loops).
 #include <cblas.h>
 
+#include "darknet_internal.h"
+
 void gemm(int TA, int TB, int M, int N, int K, float ALPHA,
           float *A, int lda, float *B, int ldb, float BETA, float *C, int ldc)
 {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "darknet_internal.h"
 #include "util.h"
 
 // Darknet calls a layer's backward with copies of the layer and network, so

@@ -1,0 +1,168 @@
+// Finite-difference checks of every loss term's gradient with respect to the
+// input pixels, through small random networks that together use every layer
+// type and activation the frozen backward supports.
+#include <math.h>
+
+#include "check.h"
+#include "frozen.h"
+#include "icfg.h"
+#include "rng.h"
+#include "synth.h"
+#include "testlib.h"
+
+// conv (BN, no BN, 1x1, 3x3, stride 2), maxpool, avgpool, softmax + cost.
+static const char *net_conv =
+    "[net]\nwidth=8\nheight=8\nchannels=3\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\nstride=1\npad=1\nactivation=leaky\n"
+    "[convolutional]\nfilters=6\nsize=1\nstride=1\npad=1\nactivation=logistic\n"
+    "[maxpool]\nsize=2\nstride=2\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=5\nsize=3\nstride=2\npad=1\nactivation=tanh\n"
+    "[avgpool]\n[softmax]\n[cost]\ntype=sse\n";
+
+// 1x1 conv whose input delta also receives a shortcut and a route, dropout,
+// connected layers with and without BN. Smooth activations only, so that the
+// random-direction checks can be tight here.
+static const char *net_resnet =
+    "[net]\nwidth=8\nheight=8\nchannels=3\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\nstride=1\npad=1\nactivation=logistic\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=4\nsize=1\nstride=1\npad=1\nactivation=linear\n"
+    "[shortcut]\nfrom=-2\nactivation=tanh\n"
+    "[route]\nlayers=-1,-3\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=6\nsize=3\nstride=1\npad=1\nactivation=elu\n"
+    "[dropout]\nprobability=.5\n"
+    "[connected]\noutput=12\nbatch_normalize=1\nactivation=selu\n"
+    "[dropout]\nprobability=.3\n"
+    "[connected]\noutput=4\nactivation=linear\n"
+    "[softmax]\n";
+
+// Grouped and unpadded convolutions, more activations, softmax temperature.
+// The kinked activations and max-pooling again, at other shapes.
+static const char *net_misc =
+    "[net]\nwidth=7\nheight=7\nchannels=4\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=6\nsize=3\ngroups=2\npad=1\nactivation=ramp\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=6\nsize=3\nstride=2\npad=0\nactivation=loggy\n"
+    "[convolutional]\nfilters=6\nsize=1\nstride=1\nactivation=relie\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=6\nsize=3\npad=1\nactivation=relu\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=5\nsize=2\nstride=1\npad=0\nactivation=plse\n"
+    "[maxpool]\nsize=3\nstride=1\n"
+    "[connected]\noutput=6\nbatch_normalize=1\nactivation=lhtan\n"
+    "[connected]\noutput=3\nactivation=hardtan\n"
+    "[softmax]\ntemperature=2\n";
+
+// Trained-looking BN statistics and parameters, so every term is non-trivial.
+static void randomize_bn(network *net, rng *r)
+{
+    for (int i = 0; i < net->n; ++i) {
+        layer *l = &net->layers[i];
+        if (!l->batch_normalize) continue;
+        int c = l->out_c;
+        for (int k = 0; k < c; ++k) {
+            l->rolling_mean[k] = (float)(0.3 * rng_normal(r));
+            l->rolling_variance[k] = (float)(0.2 + rng_uniform(r));
+            l->scales[k] = (float)(0.5 + rng_uniform(r));
+            l->biases[k] = (float)(0.2 * rng_normal(r));
+        }
+        // A nearly dead channel, as trained networks have: here the forward's
+        // sqrt(var) + 1e-6 and the textbook sqrt(var + 1e-5) differ by 5%.
+        l->rolling_variance[0] = 1e-4f;
+        l->scales[0] = 0.01f;
+    }
+}
+
+static double loss_at(synth *s, const float *x, const int *t)
+{
+    synth_record r;
+    return synth_loss(s, x, t, NULL, &r);
+}
+
+// Directional derivatives along random directions, and single coordinates
+// (the largest gradients, where relative error is meaningful in float32).
+static void check_term(const char *netname, network *net, frozen_net *f, inversion_params p, const char *term, int smooth)
+{
+    synth *s = make_synth(f, &p);
+    int batch = net->batch;
+    size_t n = (size_t)batch * net->inputs;
+    rng r = make_rng(42);
+    float *x = calloc(n, sizeof(float)), *g = calloc(n, sizeof(float)), *xp = calloc(n, sizeof(float));
+    int targets[8];
+    for (int b = 0; b < batch; ++b) targets[b] = b % f->classes;
+    for (size_t i = 0; i < n; ++i) x[i] = (float)(0.1 + 0.8 * rng_uniform(&r));
+    synth_record rec;
+    synth_loss(s, x, targets, g, &rec);
+    double gnorm = 0;
+    for (size_t i = 0; i < n; ++i) gnorm += (double)g[i] * g[i];
+    CHECK(gnorm > 0, "%s/%s: zero gradient", netname, term);
+    float *gsave = calloc(n, sizeof(float));
+    memcpy(gsave, g, n * sizeof(float));
+    // Kinks (ReLU-like activations, max-pool switches, |.| in tv_l1) and
+    // float32 rounding each spoil some step sizes; a wrong gradient is wrong
+    // at every step size, so the best agreement over several steps is taken.
+    // Directions: the gradient itself (largest signal over float32 noise), two
+    // random ones (small derivatives that cross many kinks: loose unless the
+    // network is smooth), and the six largest single coordinates.
+    float *v = calloc(n, sizeof(float));
+    for (int dir = 0; dir < 9; ++dir) {
+        double tol = dir == 0 ? 1e-2 : dir < 3 ? (smooth ? 1e-2 : 0.15) : (smooth ? 2e-2 : 4e-2);
+        memset(v, 0, n * sizeof(float));
+        if (dir == 0) {
+            for (size_t i = 0; i < n; ++i) v[i] = g[i] / (float)sqrt(gnorm / n);
+        } else if (dir < 3) {
+            for (size_t i = 0; i < n; ++i) v[i] = (float)rng_normal(&r);
+        } else {
+            size_t best = 0;
+            for (size_t i = 0; i < n; ++i) if (fabsf(g[i]) > fabsf(g[best])) best = i;
+            v[best] = 1;
+            g[best] = 0;   // the next largest next time; gsave keeps the value
+        }
+        double an = 0;
+        for (size_t i = 0; i < n; ++i) an += (double)(dir < 3 ? g[i] : gsave[i]) * v[i];
+        double best_err = 1e30, best_fd = 0;
+        const double steps[] = {1e-2, 3e-3, 1e-3, 3e-4, 1e-4};
+        for (int k = 0; k < 5; ++k) {
+            for (size_t i = 0; i < n; ++i) xp[i] = x[i] + (float)steps[k] * v[i];
+            double lp = loss_at(s, xp, targets);
+            for (size_t i = 0; i < n; ++i) xp[i] = x[i] - (float)steps[k] * v[i];
+            double lm = loss_at(s, xp, targets);
+            double fd = (lp - lm) / (2 * steps[k]);
+            double err = fabs(fd - an) / fmax(fmax(fabs(fd), fabs(an)), 1e-4);
+            if (err < best_err) best_err = err, best_fd = fd;
+        }
+        CHECK(best_err < tol, "%s/%s direction %d: analytic %.6g, finite difference %.6g (rel err %.3g)", netname, term, dir, an, best_fd, best_err);
+    }
+    free(v);
+    free(gsave);
+    free(x); free(g); free(xp);
+    free_synth(s);
+}
+
+static void check_network(const char *name, const char *cfg_text, int batch, int smooth)
+{
+    char *cfg = write_temp(cfg_text, ".cfg");
+    network *net = load_checked_network(cfg, NULL, batch, LAYERS_FROZEN);
+    rng r = make_rng(7);
+    randomize_bn(net, &r);
+    frozen_net *f = make_frozen_net(net, cfg);
+    inversion_params zero = default_inversion_params();
+    zero.batch = batch;
+    zero.ce = zero.bn = zero.tv_l1 = zero.tv_l2 = zero.l2 = 0;
+    inversion_params p;
+    p = zero; p.ce = 1; check_term(name, net, f, p, "class", smooth);
+    p = zero; p.bn = 1; p.first_bn_multiplier = 3; check_term(name, net, f, p, "bn_stat", smooth);
+    p = zero; p.tv_l1 = 1; check_term(name, net, f, p, "tv_l1", 0);   // |.| has kinks everywhere
+    p = zero; p.tv_l2 = 1; check_term(name, net, f, p, "tv_l2", 1);
+    p = zero; p.l2 = 1; check_term(name, net, f, p, "l2", 1);
+    p = zero; p.ce = 1; p.bn = 0.5; p.first_bn_multiplier = 10; p.tv_l1 = 0.3; p.tv_l2 = 0.1; p.l2 = 0.2;
+    check_term(name, net, f, p, "total", smooth);
+    free_frozen_net(f);
+    free_network(net);
+    unlink(cfg);
+    free(cfg);
+}
+
+int main(void)
+{
+    check_network("conv", net_conv, 3, 0);
+    check_network("resnet", net_resnet, 4, 1);
+    check_network("misc", net_misc, 2, 0);
+    return test_summary();
+}
