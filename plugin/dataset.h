@@ -1,0 +1,41 @@
+// Darknet classifier datasets held in memory: a `.data` file (classes=,
+// train=, valid=, labels=) and image lists whose labels are found, as Darknet
+// does, by the label string occurring in the image path.
+#ifndef INV_DATASET_H
+#define INV_DATASET_H
+#include <stddef.h>
+
+// Images as float CHW in [0,1], one after another; y[i] is image i's label.
+typedef struct {
+    int n, w, h, c;
+    int classes;
+    float *x;        // n * c*h*w floats
+    int *y;          // n labels in 0..classes-1
+} labelled_set;
+
+// Loads every image in `list` (one path a line) at exactly w x h (dies naming
+// the image if its size differs or it cannot be read). c=3 replicates a
+// grayscale image into RGB like Darknet's load_image_color; c=1 takes the
+// luminance. Dies naming the path when no label or more than one matches.
+labelled_set load_labelled_list(const char *list, char **labels, int classes, int w, int h, int c);
+void free_labelled_set(labelled_set *s);
+static inline float *labelled_image(const labelled_set *s, int i)
+{
+    return s->x + (size_t)i * s->c * s->h * s->w;
+}
+
+// A classifier `.data` file, checked: classes > 0, a readable labels file
+// (labels=, or names=) holding exactly `classes` labels, none of which
+// contains another. train/valid are NULL when the file has no such key.
+typedef struct {
+    int classes;
+    char **labels;
+    char *train, *valid;
+    char *path;      // the .data file, for messages
+} classifier_data;
+
+classifier_data read_classifier_data(const char *path);
+void free_classifier_data(classifier_data *d);
+// The list under `key` ("train" or "valid"), or die naming the data file.
+const char *classifier_list(const classifier_data *d, const char *key);
+#endif

@@ -1,0 +1,208 @@
+// `darknet inversion train <data> <cfg> [weights] -out OUT.weights`: trains a
+// classifier with Darknet's own train_network (the cfg's learning-rate
+// policy, momentum, decay, max_batches), the whole dataset held in memory.
+// Stock `classifier train` reloads images from disk every batch and samples
+// with replacement; here each epoch is a fresh permutation, augmented by a
+// random shift (crop after zero padding) and horizontal flip.
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "conv1x1_fix.h"
+#include "dataset.h"
+#include "evaluate.h"
+#include "flops.h"
+#include "inversion.h"
+#include "util.h"
+
+// Shuffling and augmentation draw from their own generator so that they do
+// not depend on how often Darknet itself calls rand() (dropout does).
+static uint64_t rng_state;
+
+static uint32_t rng_next(void)
+{
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return (uint32_t)((z ^ (z >> 31)) >> 32);
+}
+
+static int rng_below(int n) { return (int)(((uint64_t)rng_next() * (uint64_t)n) >> 32); }
+
+static void shuffle(int *order, int n)
+{
+    for (int i = n - 1; i > 0; --i) {
+        int j = rng_below(i + 1);
+        int t = order[i]; order[i] = order[j]; order[j] = t;
+    }
+}
+
+// Copies `src` (c x h x w) shifted by (dx, dy), zero-filled where the shift
+// uncovers the border (= a random crop of the image padded by |shift| px),
+// mirrored left-right if `flip`.
+static void augment_image(const float *src, float *dst, int w, int h, int c, int dx, int dy, int flip)
+{
+    for (int k = 0; k < c; ++k)
+        for (int y = 0; y < h; ++y)
+            for (int x = 0; x < w; ++x) {
+                int sx = (flip ? w - 1 - x : x) + dx, sy = y + dy;
+                dst[(k * h + y) * w + x] = (sx < 0 || sy < 0 || sx >= w || sy >= h) ? 0 : src[(k * h + sy) * w + sx];
+            }
+}
+
+// save_weights exits on an unwritable file and never checks fwrite: write to
+// a temporary name, check its size, fsync, then rename over `path`.
+static void save_weights_atomic(network *net, const char *path)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+    FILE *probe = fopen(tmp, "wb");
+    if (!probe) inv_die("cannot create %s: %s", tmp, strerror(errno));
+    fclose(probe);
+    save_weights(net, tmp);
+    struct stat st;
+    size_t want = expected_weights_bytes(net);
+    if (stat(tmp, &st) != 0 || (size_t)st.st_size != want) {
+        unlink(tmp);
+        inv_die("writing %s failed: %lld bytes written, %zu expected (disk full?)", path, (long long)st.st_size, want);
+    }
+    FILE *f = fopen(tmp, "rb+");
+    if (!f || fsync(fileno(f)) != 0) { unlink(tmp); inv_die("cannot sync %s: %s", tmp, strerror(errno)); }
+    fclose(f);
+    if (rename(tmp, path) != 0) { int e = errno; unlink(tmp); inv_die("cannot rename %s to %s: %s", tmp, path, strerror(e)); }
+}
+
+static void usage(const char *prog)
+{
+    fprintf(stderr,
+            "usage: %s inversion train <data> <cfg> [weights] -out OUT.weights [options]\n"
+            "  Trains with Darknet's train_network up to the cfg's max_batches (lr policy, momentum,\n"
+            "  decay from [net]); weights continue from their stored batch count unless -clear.\n"
+            "  -seed S        weight init, shuffling and augmentation seed (default 1)\n"
+            "  -pad P         random shift of up to P px, zero-filled (default 2; 0: none)\n"
+            "  -noflip        no random horizontal flip\n"
+            "  -noaugment     neither shift nor flip\n"
+            "  -backup N      save OUT.weights.backup every N batches (default 1000; 0: never)\n"
+            "  -clear         restart the batch count of the given weights at 0\n"
+            "  -valid         print top-1 and per-class accuracy on the data's valid= list at the end\n",
+            prog);
+}
+
+int run_train(int argc, char **argv)
+{
+    if (wants_help(argc, argv) || argc < 5) {
+        usage(argv[0]);
+        return wants_help(argc, argv) ? 0 : 1;
+    }
+    const char *datafile = argv[3], *cfg = argv[4], *weights = NULL;
+    int first = 5;
+    if (argc > 5 && argv[5][0] != '-') weights = argv[first++];
+    const char *with_value[] = {"-out", "-seed", "-pad", "-backup", NULL};
+    const char *alone[] = {"-noflip", "-noaugment", "-clear", "-valid", NULL};
+    opt_check(argc, argv, first, with_value, alone);
+    const char *out = opt_str(argc, argv, "-out", NULL);
+    if (!out) inv_die("train needs -out OUT.weights");
+    int seed = opt_int(argc, argv, "-seed", 1);
+    int pad = opt_int(argc, argv, "-pad", 2);
+    int flip = !opt_has(argc, argv, "-noflip");
+    int backup = opt_int(argc, argv, "-backup", 1000);
+    if (opt_has(argc, argv, "-noaugment")) pad = 0, flip = 0;
+    if (pad < 0 || backup < 0) inv_die("-pad and -backup must not be negative");
+
+    classifier_data d = read_classifier_data(datafile);
+    const char *train_list = classifier_list(&d, "train");
+    const char *valid_list = opt_has(argc, argv, "-valid") ? classifier_list(&d, "valid") : NULL;
+
+    // Darknet initialises weights with rand(): seed before parsing.
+    srand(seed);
+    rng_state = (uint64_t)seed * 0x2545f4914f6cdd1dULL + 1;
+    network *net = load_checked_network(cfg, weights, 0, LAYERS_TRAIN);
+    if (opt_has(argc, argv, "-clear")) *net->seen = 0;
+    int fixed = fix_conv1x1_backward(net);
+    print_network_cost(stderr, net, cfg);
+    const layer *outl = &net->layers[output_layer_index(net)];
+    if (outl->outputs != d.classes) inv_die("%s: the network has %d outputs, %s has %d classes", cfg, outl->outputs, datafile, d.classes);
+    int rows = net->batch * net->subdivisions;
+    fprintf(stderr, "batch %d (subdivisions %d), lr %g, momentum %g, decay %g, max_batches %d, seed %d, shift %d px, flip %s%s\n",
+            rows, net->subdivisions, net->learning_rate, net->momentum, net->decay, net->max_batches, seed, pad,
+            flip ? "yes" : "no", fixed ? ", 1x1 conv backward made accumulating" : "");
+
+    double t0 = now_seconds();
+    labelled_set s = load_labelled_list(train_list, d.labels, d.classes, net->w, net->h, net->c);
+    fprintf(stderr, "%s: %d images loaded in %.1f s\n", train_list, s.n, now_seconds() - t0);
+    if (s.n < rows) inv_die("%s holds %d images, fewer than one batch of %d", train_list, s.n, rows);
+
+    int size = s.c * s.h * s.w;
+    float *xbuf = xcalloc((size_t)rows * size, sizeof(float));
+    float *ybuf = xcalloc((size_t)rows * d.classes, sizeof(float));
+    float **xrows = xcalloc(rows, sizeof(float *)), **yrows = xcalloc(rows, sizeof(float *));
+    for (int i = 0; i < rows; ++i) {
+        xrows[i] = xbuf + (size_t)i * size;
+        yrows[i] = ybuf + (size_t)i * d.classes;
+    }
+    data batch = {0};
+    batch.X = (matrix){rows, size, xrows};
+    batch.y = (matrix){rows, d.classes, yrows};
+    batch.shallow = 1;
+
+    int *order = xcalloc(s.n, sizeof(int));
+    for (int i = 0; i < s.n; ++i) order[i] = i;
+    shuffle(order, s.n);
+    int cursor = 0, epoch = 0;
+    char backup_path[4200];
+    snprintf(backup_path, sizeof backup_path, "%s.backup", out);
+
+    int start = (int)get_current_batch(net);
+    double t_start = now_seconds(), t_print = 0;
+    float avg = -1;
+    while ((int)get_current_batch(net) < net->max_batches) {
+        memset(ybuf, 0, (size_t)rows * d.classes * sizeof(float));
+        for (int i = 0; i < rows; ++i) {
+            if (cursor == s.n) { shuffle(order, s.n); cursor = 0; ++epoch; }
+            int idx = order[cursor++];
+            int dx = pad ? rng_below(2 * pad + 1) - pad : 0, dy = pad ? rng_below(2 * pad + 1) - pad : 0;
+            int fl = flip ? rng_below(2) : 0;
+            augment_image(labelled_image(&s, idx), xrows[i], s.w, s.h, s.c, dx, dy, fl);
+            yrows[i][s.y[idx]] = 1;
+        }
+        float loss = train_network(net, batch);
+        avg = avg < 0 ? loss : 0.95f * avg + 0.05f * loss;
+        int b = (int)get_current_batch(net);
+        double now = now_seconds();
+        if (now - t_print >= 10 || b == net->max_batches || b == start + 1) {
+            double rate = (b - start) * (double)rows / (now - t_start);
+            char eta[64];
+            format_duration((net->max_batches - b) * (double)rows / rate, eta, sizeof eta);
+            fprintf(stderr, "batch %d/%d  epoch %.2f  loss %.4f  avg %.4f  lr %.5g  %.0f images/s  ETA %s\n",
+                    b, net->max_batches, epoch + (double)cursor / s.n, loss, avg, get_current_rate(net), rate, eta);
+            t_print = now;
+        }
+        if (backup && b % backup == 0 && b < net->max_batches) save_weights_atomic(net, backup_path);
+    }
+    save_weights_atomic(net, out);
+    char took[64];
+    format_duration(now_seconds() - t_start, took, sizeof took);
+    fprintf(stderr, "%s written after %d batches (%s)\n", out, (int)get_current_batch(net), took);
+    if (file_exists(backup_path)) unlink(backup_path);
+
+    if (valid_list) {
+        free_labelled_set(&s);
+        labelled_set v = load_labelled_list(valid_list, d.labels, d.classes, net->w, net->h, net->c);
+        classifier_score r = evaluate_classifier(net, &v);
+        printf("%s on %s:\n", out, valid_list);
+        print_classifier_score(stdout, &r, d.labels);
+        free_classifier_score(&r);
+        free_labelled_set(&v);
+    }
+    free(order);
+    free(xbuf); free(ybuf); free(xrows); free(yrows);
+    free_labelled_set(&s);
+    free_network(net);
+    free_classifier_data(&d);
+    return 0;
+}

@@ -1,0 +1,39 @@
+// `darknet inversion valid <data> <cfg> <weights> [-list file]`: single-crop
+// top-1 and per-class accuracy (stock `classifier valid` takes 10 crops at
+// (w+32)x(h+32), meaningless for 28x28 images).
+#include <stdio.h>
+
+#include "check.h"
+#include "dataset.h"
+#include "evaluate.h"
+#include "flops.h"
+#include "inversion.h"
+#include "util.h"
+
+int run_valid(int argc, char **argv)
+{
+    if (wants_help(argc, argv) || argc < 6) {
+        fprintf(stderr, "usage: %s inversion valid <data> <cfg> <weights> [-list file] [-batch N]\n"
+                "  Top-1 and per-class accuracy on the data file's valid= list (or -list), one crop per image.\n", argv[0]);
+        return wants_help(argc, argv) ? 0 : 1;
+    }
+    const char *with_value[] = {"-list", "-batch", NULL};
+    opt_check(argc, argv, 6, with_value, NULL);
+    const char *datafile = argv[3], *cfg = argv[4], *weights = argv[5];
+    int batch = opt_int(argc, argv, "-batch", 100);
+    if (batch <= 0) inv_die("-batch must be positive");
+    classifier_data d = read_classifier_data(datafile);
+    const char *list = opt_str(argc, argv, "-list", NULL);
+    if (!list) list = classifier_list(&d, "valid");
+    network *net = load_checked_network(cfg, weights, batch, LAYERS_TRAIN);
+    print_network_cost(stderr, net, cfg);
+    labelled_set s = load_labelled_list(list, d.labels, d.classes, net->w, net->h, net->c);
+    classifier_score r = evaluate_classifier(net, &s);
+    printf("%s on %s:\n", weights, list);
+    print_classifier_score(stdout, &r, d.labels);
+    free_classifier_score(&r);
+    free_labelled_set(&s);
+    free_network(net);
+    free_classifier_data(&d);
+    return 0;
+}
