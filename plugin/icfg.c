@@ -125,7 +125,7 @@ int parse_inversion_cfg_text(const char *text, const char *name, inversion_param
     char section[64] = "";
     char sections_seen[16][64];
     int nsections = 0, lineno = 0;
-    char why[160];
+    char why[512];
     const char *s = text;
     while (*s) {
         const char *nl = strchr(s, '\n');
