@@ -28,13 +28,22 @@ build/tests/%: tests/%.c tests/testlib.h $(LIBOBJ) | build
 build:
 	mkdir -p build/tests
 
+# The main job: DeepInversion images from the shipped Fashion-MNIST teacher.
+dream: darknet
+	./darknet inversion dream cfg/fmnist-inversion.cfg cfg/fmnist-teacher.cfg weights/fmnist-teacher.weights \
+	    -labels cfg/fmnist.labels -out out/dream
+
+# Packages a fresh Debian 12 machine needs (run as root).
+deps:
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$(cat deps.txt)
+
 test: darknet $(TESTBIN)
 	sh tests/run.sh $(TESTBIN)
 
 clean:
 	rm -rf build darknet
 
-.PHONY: all test clean
+.PHONY: all test clean dream deps
 
 # Fashion-MNIST as a Darknet classifier dataset (apt-get install dataset-fashion-mnist).
 FMNIST_GZ ?= /usr/share/datasets/fashion-mnist
