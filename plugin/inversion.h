@@ -2,6 +2,8 @@
 #ifndef INV_INVERSION_H
 #define INV_INVERSION_H
 int run_inversion(int argc, char **argv);
+// Re-executes with a faster OpenBLAS kernel when detection fell back (blas_kernel.c).
+void select_blas_kernel(char **argv);
 
 // Each verb gets the full argv (argv[2] is the verb) and returns the exit code.
 int run_dream(int argc, char **argv);

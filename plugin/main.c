@@ -13,7 +13,10 @@
 
 int main(int argc, char **argv)
 {
-    if (argc >= 2 && strcmp(argv[1], "inversion") == 0) return run_inversion(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "inversion") == 0) {
+        select_blas_kernel(argv);
+        return run_inversion(argc, argv);
+    }
     if (argc < 2) fprintf(stderr, "usage: %s <function>\n       %s inversion --help   (DeepInversion plugin)\n", argv[0], argv[0]);
     argv[0] = STOCK_DARKNET;
     execv(STOCK_DARKNET, argv);
