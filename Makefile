@@ -5,7 +5,7 @@ CC      ?= cc
 OPT     ?= -O2 -march=x86-64-v2
 CFLAGS  += $(OPT) -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration -Wno-format-truncation -I$(DARKNET_INC) -Iplugin \
            -I/usr/include/stb -I/usr/include/x86_64-linux-gnu/openblas-pthread
-LDLIBS  += -L$(DARKNET_LIB) -ldarknet -Wl,-rpath,$(DARKNET_LIB) -lopenblas -lstb -lm -lpthread
+LDLIBS  += -L$(DARKNET_LIB) -ldarknet -Wl,-rpath,$(DARKNET_LIB) -lopenblas -lstb -lm -lpthread -ldl
 
 SRC     := $(wildcard plugin/*.c)
 LIBSRC  := $(filter-out plugin/main.c,$(SRC))
