@@ -10,5 +10,7 @@ void im2col_cpu(float *data_im, int channels, int height, int width, int ksize, 
 void col2im_cpu(float *data_col, int channels, int height, int width, int ksize, int stride, int pad, float *data_im);
 void gradient_array(const float *x, const int n, const ACTIVATION a, float *delta);
 void activate_array(float *x, const int n, const ACTIVATION a);
+float activate(float x, ACTIVATION a);
+float gradient(float x, ACTIVATION a);
 void shortcut_cpu(int batch, int w1, int h1, int c1, float *add, int w2, int h2, int c2, float s1, float s2, float *out);
 #endif

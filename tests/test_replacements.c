@@ -1,4 +1,5 @@
-// The executable replaces libdarknet's gemm, im2col_cpu and col2im_cpu (the
+// The executable replaces libdarknet's gemm, im2col_cpu, col2im_cpu,
+// activate_array and gradient_array (the
 // library calls them through its PLT). Each replacement must compute what
 // the library's own version computes; those are reached with dlsym.
 #include <dlfcn.h>
@@ -9,6 +10,8 @@
 #include "testlib.h"
 
 typedef void (*gemm_fn)(int, int, int, int, int, float, float *, int, float *, int, float, float *, int);
+typedef void (*act_fn)(float *, int, ACTIVATION);
+typedef void (*grad_fn)(const float *, int, ACTIVATION, float *);
 typedef void (*cols_fn)(float *, int, int, int, int, int, int, float *);
 
 static float *random_array(rng *r, size_t n)
@@ -67,6 +70,26 @@ int main(void)
         lib_col2im(col1, c, h, w, k, st, pad, im2);
         CHECK(max_diff(im1, im2, nim) < 1e-5, "col2im shape %zu differs by %g", s, max_diff(im1, im2, nim));
         free(im); free(col1); free(col2); free(im1); free(im2);
+    }
+
+    act_fn lib_activate = (act_fn)dlsym(lib, "activate_array");
+    grad_fn lib_gradient = (grad_fn)dlsym(lib, "gradient_array");
+    CHECK(lib_activate && lib_gradient && lib_activate != activate_array, "activation symbols");
+    const ACTIVATION acts[] = {LOGISTIC, RELU, RELIE, LINEAR, RAMP, TANH, PLSE, LEAKY, ELU, LOGGY, STAIR, HARDTAN, LHTAN, SELU};
+    for (size_t a = 0; a < sizeof acts / sizeof *acts; ++a) {
+        int n = 257;
+        float *x1 = random_array(&r, n), *x2 = calloc(n, sizeof(float));
+        x1[0] = 0, x1[1] = -0.f;
+        memcpy(x2, x1, n * sizeof(float));
+        activate_array(x1, n, acts[a]);
+        lib_activate(x2, n, acts[a]);
+        CHECK(max_diff(x1, x2, n) == 0, "activate_array(%d) differs by %g", (int)acts[a], max_diff(x1, x2, n));
+        float *d1 = random_array(&r, n), *d2 = calloc(n, sizeof(float));
+        memcpy(d2, d1, n * sizeof(float));
+        gradient_array(x1, n, acts[a], d1);
+        lib_gradient(x2, n, acts[a], d2);
+        CHECK(max_diff(d1, d2, n) == 0, "gradient_array(%d) differs by %g", (int)acts[a], max_diff(d1, d2, n));
+        free(x1); free(x2); free(d1); free(d2);
     }
     return test_summary();
 }
