@@ -1,6 +1,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,8 +100,30 @@ void opt_check(int argc, char **argv, int first, const char **with_value, const 
     }
 }
 
+// The temporary file being written, removed if SIGINT/SIGTERM arrives, so an
+// interrupted run leaves every output complete or absent.
+static char *volatile pending_tmp;
+
+static void remove_pending_and_die(int sig)
+{
+    char *tmp = pending_tmp;
+    if (tmp) unlink(tmp);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void watch_signals(void)
+{
+    static int installed;
+    if (installed) return;
+    installed = 1;
+    signal(SIGINT, remove_pending_and_die);
+    signal(SIGTERM, remove_pending_and_die);
+}
+
 atomic_file atomic_open(const char *path)
 {
+    watch_signals();
     atomic_file a;
     size_t n = strlen(path) + 32;
     a.path = xstrdup(path);
@@ -108,6 +131,7 @@ atomic_file atomic_open(const char *path)
     snprintf(a.tmp, n, "%s.tmp.%d", path, (int)getpid());
     a.f = fopen(a.tmp, "wb");
     if (!a.f) inv_die("cannot create %s: %s", a.tmp, strerror(errno));
+    pending_tmp = a.tmp;
     return a;
 }
 
@@ -120,10 +144,13 @@ void atomic_commit(atomic_file *a)
     if (fclose(a->f) != 0 && !bad) { bad = 1; err = errno; }
     a->f = NULL;
     if (bad) {
+        pending_tmp = NULL;
         unlink(a->tmp);
         inv_die("cannot write %s: %s", a->path, strerror(err ? err : EIO));
     }
-    if (rename(a->tmp, a->path) != 0) {
+    int renamed = rename(a->tmp, a->path);
+    pending_tmp = NULL;
+    if (renamed != 0) {
         err = errno;
         unlink(a->tmp);
         inv_die("cannot rename %s to %s: %s", a->tmp, a->path, strerror(err));
@@ -135,6 +162,7 @@ void atomic_commit(atomic_file *a)
 
 void atomic_abort(atomic_file *a)
 {
+    pending_tmp = NULL;
     if (a->f) fclose(a->f);
     if (a->tmp) unlink(a->tmp);
     free(a->tmp);
