@@ -107,6 +107,7 @@ int run_dream(int argc, char **argv)
 
     // Everything is validated before the output directory is touched.
     inversion_params p = read_inversion_cfg(icfg);
+    if (p.compete > 0) inv_die("%s: [compete] weight needs a student being distilled; dream has none (set it to 0, or use distill)", icfg);
     int n = opt_int(argc, argv, "-n", p.images ? p.images : p.batch);
     if (n <= 0) inv_die("-n must be positive");
     network *net = load_checked_network(cfg, weights, p.batch, LAYERS_FROZEN);
@@ -125,7 +126,7 @@ int run_dream(int argc, char **argv)
     snprintf(path, sizeof path, "%s/images", out);
     make_dir(path);
 
-    synth *s = make_synth(teacher, &p);
+    synth *s = make_synth(teacher, NULL, &p);
     size_t im_size = (size_t)net->c * net->h * net->w;
     float *images = xcalloc((size_t)nbatches * p.batch * im_size, sizeof(float));
     dream_progress d = {now_seconds(), 0, (long)nbatches * (p.iterations + p.lowres_iterations), nbatches, p.log_every, isatty(2), NULL, 0, 0};

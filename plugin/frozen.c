@@ -127,6 +127,7 @@ frozen_net *make_frozen_net(network *net, const char *cfg)
     layer *o = &net->layers[f->out];
     if (o->type != SOFTMAX)
         inv_die("%s: the network's output layer %d is %s, not [softmax]: not a classifier", cfg, f->out, layer_type_name(o->type));
+    if (o->temperature <= 0) inv_die("%s: layer %d: softmax temperature must be positive", cfg, f->out);
     if (o->groups != 1 || o->softmax_tree)
         inv_die("%s: layer %d: grouped or hierarchical softmax is not supported", cfg, f->out);
     f->classes = o->outputs;
@@ -192,6 +193,13 @@ const float *frozen_forward(frozen_net *f, const float *input)
     forward_network(net);
     return net->layers[f->out].output;
 }
+
+const float *frozen_logits(const frozen_net *f)
+{
+    return f->out > 0 ? f->net->layers[f->out - 1].output : f->net->input;
+}
+
+float frozen_temperature(const frozen_net *f) { return f->net->layers[f->out].temperature; }
 
 void frozen_clear_bn_grad(frozen_net *f)
 {

@@ -35,6 +35,10 @@ const float *frozen_forward(frozen_net *f, const float *input);
 // Backward from f->logit_grad and the BN coefficients; writes dLoss/dinput
 // (a true gradient, batch*inputs floats) into grad_input.
 void frozen_backward(frozen_net *f, float *grad_input);
+// The logits z of the last forward (the softmax layer's input), batch*classes.
+const float *frozen_logits(const frozen_net *f);
+// The output softmax's temperature t (logit_grad is dLoss/d(z/t)).
+float frozen_temperature(const frozen_net *f);
 // Sets every BN layer's coefficients to zero (no R_feature gradient).
 void frozen_clear_bn_grad(frozen_net *f);
 #endif

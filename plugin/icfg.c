@@ -47,6 +47,8 @@ static const key_spec keys[] = {
     {"augment", "flip", KEY_INT, P(flip), "1", 0, 1, "1: random horizontal flip of the batch each iteration"},
     {"multires", "iterations", KEY_INT, P(lowres_iterations), "0", 0, 1e7, "iterations of a low-resolution stage before full resolution (0: none)"},
     {"multires", "factor", KEY_INT, P(lowres_factor), "2", 1, 64, "the low-resolution stage optimises (w/factor) x (h/factor) pixels"},
+    {"compete", "weight", KEY_FLOAT, P(compete), "0", 0, 1e6, "Adaptive DeepInversion: weight of 1 - JS(teacher, student) (needs a student: distill)"},
+    {"compete", "temperature", KEY_FLOAT, P(compete_temperature), "3", 0.01, 1e3, "softmax temperature of the competition term"},
 };
 #undef P
 #define NKEYS (sizeof keys / sizeof *keys)

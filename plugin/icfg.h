@@ -30,6 +30,8 @@ typedef struct {
     int jitter, flip;
     // [multires]
     int lowres_iterations, lowres_factor;
+    // [compete]
+    float compete, compete_temperature;
 } inversion_params;
 
 // Defaults for every key (what an empty cfg gives).

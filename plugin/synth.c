@@ -8,16 +8,21 @@
 #include "augment.h"
 #include "bn_stat.h"
 #include "class_loss.h"
+#include "compete.h"
 #include "prior.h"
 #include "rng.h"
 #include "util.h"
 
-synth *make_synth(frozen_net *teacher, const inversion_params *p)
+synth *make_synth(frozen_net *teacher, frozen_net *student, const inversion_params *p)
 {
     network *net = teacher->net;
     if (net->batch != p->batch) inv_die("internal: teacher batch %d != inversion batch %d", net->batch, p->batch);
+    if (p->compete > 0 && !student) inv_die("[compete] weight=%g needs a student network (use distill)", p->compete);
+    if (student && (student->net->batch != p->batch || student->inputs != teacher->inputs || student->classes != teacher->classes))
+        inv_die("internal: student and teacher shapes differ");
     synth *s = xcalloc(1, sizeof *s);
     s->teacher = teacher;
+    s->student = p->compete > 0 ? student : NULL;
     s->p = *p;
     s->batch = p->batch;
     s->c = net->c, s->h = net->h, s->w = net->w;
@@ -30,6 +35,9 @@ synth *make_synth(frozen_net *teacher, const inversion_params *p)
     s->grad_params = xcalloc(np, sizeof(float));
     s->input = xcalloc(n, sizeof(float));
     s->grad_input = xcalloc(n, sizeof(float));
+    s->grad_student = xcalloc(n, sizeof(float));
+    s->zt_grad = xcalloc((size_t)s->batch * teacher->classes, sizeof(float));
+    s->zs_grad = xcalloc((size_t)s->batch * teacher->classes, sizeof(float));
     s->adam = make_adam(np, p->beta1, p->beta2, p->eps);
     return s;
 }
@@ -38,6 +46,7 @@ void free_synth(synth *s)
 {
     if (!s) return;
     free(s->params); free(s->best); free(s->grad_params); free(s->input); free(s->grad_input);
+    free(s->grad_student); free(s->zt_grad); free(s->zs_grad);
     free_adam(&s->adam);
     free(s);
 }
@@ -50,19 +59,37 @@ double synth_loss(synth *s, const float *input, const int *targets, float *grad_
     r->ce = cross_entropy(prob, targets, s->batch, t->classes, p->ce, t->logit_grad);
     r->target_p = target_probability(prob, targets, s->batch, t->classes);
     r->bn = bn_stat_loss(t, p->bn, p->first_bn_multiplier);
+    r->compete = 0;
+    if (s->student) {
+        // Both logits get gradients; logit_grad is with respect to z / t_softmax.
+        frozen_net *st = s->student;
+        size_t nz = (size_t)s->batch * t->classes;
+        frozen_forward(st, input);
+        for (size_t i = 0; i < nz; ++i) s->zt_grad[i] = s->zs_grad[i] = 0;
+        r->compete = compete_loss(frozen_logits(t), frozen_logits(st), s->batch, t->classes, p->compete_temperature,
+                                  p->compete, s->zt_grad, s->zs_grad);
+        for (size_t i = 0; i < nz; ++i) {
+            t->logit_grad[i] += frozen_temperature(t) * s->zt_grad[i];
+            st->logit_grad[i] = frozen_temperature(st) * s->zs_grad[i];
+        }
+        frozen_clear_bn_grad(st);
+        if (grad_input) frozen_backward(st, s->grad_student);
+    }
     if (grad_input) frozen_backward(t, grad_input);
+    if (grad_input && s->student)
+        for (size_t i = 0; i < (size_t)s->batch * t->inputs; ++i) grad_input[i] += s->grad_student[i];
     prior_terms pr = prior_loss(input, s->batch, s->c, s->h, s->w, p->tv_l1, p->tv_l2, p->l2, grad_input);
     r->tv_l1 = pr.tv_l1, r->tv_l2 = pr.tv_l2, r->l2 = pr.l2;
-    r->total = r->ce + r->bn + r->tv_l1 + r->tv_l2 + r->l2;
+    r->total = r->ce + r->bn + r->tv_l1 + r->tv_l2 + r->l2 + r->compete;
     return r->total;
 }
 
 // A NaN or Inf anywhere stops the run before anything is written.
 static void check_finite(const synth_record *r, const float *grad, size_t n)
 {
-    const char *names[] = {"class (cross-entropy)", "bn_stat", "tv_l1", "tv_l2", "l2"};
-    double v[] = {r->ce, r->bn, r->tv_l1, r->tv_l2, r->l2};
-    for (int i = 0; i < 5; ++i)
+    const char *names[] = {"class (cross-entropy)", "bn_stat", "tv_l1", "tv_l2", "l2", "compete"};
+    double v[] = {r->ce, r->bn, r->tv_l1, r->tv_l2, r->l2, r->compete};
+    for (int i = 0; i < 6; ++i)
         if (!isfinite(v[i]))
             inv_die("batch %d iteration %d: the %s loss is %g; lower [adam] lr or check the teacher's weights",
                     r->batch_index, r->iteration, names[i], v[i]);
@@ -107,7 +134,7 @@ void synth_batch(synth *s, const int *targets, uint64_t seed, int batch_index, f
         s->adam.n = np;
         reset_adam(&s->adam);
         for (int it = 0; it < iters; ++it) {
-            synth_record rec = {batch_index, stage, it, iters, 0, 0, 0, 0, 0, 0, 0, 0};
+            synth_record rec = {batch_index, stage, it, iters, 0, 0, 0, 0, 0, 0, 0, 0, 0};
             rec.lr = schedule_lr(p->lr, it, iters, p->warmup, !strcmp(p->policy, "cosine"));
             view_draw(&v, &r, p->jitter, p->flip);
             view_forward(&v, s->params, s->input);

@@ -15,7 +15,7 @@
 typedef struct {
     int batch_index, stage, iteration, iterations;  // stage 0: low resolution, 1: full
     float lr;
-    double total, ce, bn, tv_l1, tv_l2, l2;
+    double total, ce, bn, tv_l1, tv_l2, l2, compete;
     double target_p;        // mean teacher probability of the targets
 } synth_record;
 
@@ -23,14 +23,16 @@ typedef void (*synth_observer)(const synth_record *r, void *ctx);
 
 typedef struct {
     frozen_net *teacher;
+    frozen_net *student;    // NULL, or the student the competition term plays against
     inversion_params p;
     int batch, c, h, w, pc;
-    float *params, *best, *input, *grad_input, *grad_params;
+    float *params, *best, *input, *grad_input, *grad_params, *grad_student, *zt_grad, *zs_grad;
     adam_state adam;
 } synth;
 
-// teacher's batch must equal p->batch. Dies on impossible settings.
-synth *make_synth(frozen_net *teacher, const inversion_params *p);
+// teacher's (and student's) batch must equal p->batch. student may be NULL
+// (then [compete] weight must be 0). Dies on impossible settings.
+synth *make_synth(frozen_net *teacher, frozen_net *student, const inversion_params *p);
 void free_synth(synth *s);
 
 // Loss and gradient at a given network input [batch][c][h][w] (grad_input may

@@ -77,11 +77,11 @@ static double loss_at(synth *s, const float *x, const int *t)
 
 // Directional derivatives along random directions, and single coordinates
 // (the largest gradients, where relative error is meaningful in float32).
-static void check_term(const char *netname, network *net, frozen_net *f, inversion_params p, const char *term, int smooth)
+static void check_synth(synth *s, const char *netname, const char *term, int smooth)
 {
-    synth *s = make_synth(f, &p);
-    int batch = net->batch;
-    size_t n = (size_t)batch * net->inputs;
+    frozen_net *f = s->teacher;
+    int batch = s->batch;
+    size_t n = (size_t)batch * f->inputs;
     rng r = make_rng(42);
     float *x = calloc(n, sizeof(float)), *g = calloc(n, sizeof(float)), *xp = calloc(n, sizeof(float));
     int targets[8];
@@ -132,6 +132,12 @@ static void check_term(const char *netname, network *net, frozen_net *f, inversi
     free(v);
     free(gsave);
     free(x); free(g); free(xp);
+}
+
+static void check_term(const char *netname, frozen_net *f, inversion_params p, const char *term, int smooth)
+{
+    synth *s = make_synth(f, NULL, &p);
+    check_synth(s, netname, term, smooth);
     free_synth(s);
 }
 
@@ -146,17 +152,54 @@ static void check_network(const char *name, const char *cfg_text, int batch, int
     zero.batch = batch;
     zero.ce = zero.bn = zero.tv_l1 = zero.tv_l2 = zero.l2 = 0;
     inversion_params p;
-    p = zero; p.ce = 1; check_term(name, net, f, p, "class", smooth);
-    p = zero; p.bn = 1; p.first_bn_multiplier = 3; check_term(name, net, f, p, "bn_stat", smooth);
-    p = zero; p.tv_l1 = 1; check_term(name, net, f, p, "tv_l1", 0);   // |.| has kinks everywhere
-    p = zero; p.tv_l2 = 1; check_term(name, net, f, p, "tv_l2", 1);
-    p = zero; p.l2 = 1; check_term(name, net, f, p, "l2", 1);
+    p = zero; p.ce = 1; check_term(name, f, p, "class", smooth);
+    p = zero; p.bn = 1; p.first_bn_multiplier = 3; check_term(name, f, p, "bn_stat", smooth);
+    p = zero; p.tv_l1 = 1; check_term(name, f, p, "tv_l1", 0);   // |.| has kinks everywhere
+    p = zero; p.tv_l2 = 1; check_term(name, f, p, "tv_l2", 1);
+    p = zero; p.l2 = 1; check_term(name, f, p, "l2", 1);
     p = zero; p.ce = 1; p.bn = 0.5; p.first_bn_multiplier = 10; p.tv_l1 = 0.3; p.tv_l2 = 0.1; p.l2 = 0.2;
-    check_term(name, net, f, p, "total", smooth);
+    check_term(name, f, p, "total", smooth);
     free_frozen_net(f);
     free_network(net);
     unlink(cfg);
     free(cfg);
+}
+
+// A student for the resnet teacher (same input, 4 classes) for the competition term.
+static const char *net_student =
+    "[net]\nwidth=8\nheight=8\nchannels=3\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=5\nsize=3\nstride=2\npad=1\nactivation=tanh\n"
+    "[connected]\noutput=4\nactivation=linear\n"
+    "[softmax]\ntemperature=1.5\n";
+
+// The competition term flows through teacher and student; the student's
+// gradient joins the teacher's at the input.
+static void check_compete(void)
+{
+    int batch = 4;
+    char *tcfg = write_temp(net_resnet, ".cfg"), *scfg = write_temp(net_student, ".cfg");
+    network *tn = load_checked_network(tcfg, NULL, batch, LAYERS_FROZEN);
+    network *sn = load_checked_network(scfg, NULL, batch, LAYERS_FROZEN);
+    rng r = make_rng(9);
+    randomize_bn(tn, &r);
+    randomize_bn(sn, &r);
+    frozen_net *t = make_frozen_net(tn, tcfg), *st = make_frozen_net(sn, scfg);
+    inversion_params p = default_inversion_params();
+    p.batch = batch;
+    p.ce = p.bn = p.tv_l1 = p.tv_l2 = p.l2 = 0;
+    p.compete = 1;
+    p.compete_temperature = 3;
+    synth *s = make_synth(t, st, &p);
+    check_synth(s, "resnet+student", "compete", 1);
+    p.ce = 1; p.bn = 0.5; p.tv_l2 = 0.1;
+    free_synth(s);
+    s = make_synth(t, st, &p);
+    check_synth(s, "resnet+student", "total with compete", 1);
+    free_synth(s);
+    free_frozen_net(t); free_frozen_net(st);
+    free_network(tn); free_network(sn);
+    unlink(tcfg); unlink(scfg);
+    free(tcfg); free(scfg);
 }
 
 int main(void)
@@ -164,5 +207,6 @@ int main(void)
     check_network("conv", net_conv, 3, 0);
     check_network("resnet", net_resnet, 4, 1);
     check_network("misc", net_misc, 2, 0);
+    check_compete();
     return test_summary();
 }

@@ -23,11 +23,11 @@ int main(void)
     const char *good =
         "# comment\n; another\n[inversion]\nbatch = 32\niterations=500\ntargets=1,3,5\ngray=1\n\n"
         "[bn_stat]\nweight=0.5\n[prior]\ntv_l2=2.5e-5\n[adam]\nlr=0.05\nbeta1=0.5\npolicy=constant\n"
-        "[augment]\njitter=3\nflip=0\n[multires]\niterations=100\nfactor=2\n[class]\nweight=2\n";
+        "[augment]\njitter=3\nflip=0\n[multires]\niterations=100\nfactor=2\n[class]\nweight=2\n[compete]\nweight=0.2\n";
     CHECK(parse_inversion_cfg_text(good, "x.cfg", &p, err, sizeof err) == 0, "good cfg rejected: %s", err);
     CHECK(p.batch == 32 && p.iterations == 500 && !strcmp(p.targets, "1,3,5") && p.gray == 1, "[inversion] values");
     CHECK(p.bn == 0.5f && p.tv_l2 == 2.5e-5f && p.lr == 0.05f && p.beta1 == 0.5f && !strcmp(p.policy, "constant"), "values");
-    CHECK(p.jitter == 3 && p.flip == 0 && p.lowres_iterations == 100 && p.ce == 2.f, "values");
+    CHECK(p.jitter == 3 && p.flip == 0 && p.lowres_iterations == 100 && p.ce == 2.f && p.compete == 0.2f, "values");
     CHECK(p.first_bn_multiplier == d.first_bn_multiplier && p.beta2 == d.beta2, "unset keys keep their defaults");
 
     expect_error("[inversion]\nbatch=8\n[foo]\n", "x.cfg:3: unknown section [foo]");
