@@ -49,6 +49,14 @@ static const key_spec keys[] = {
     {"multires", "factor", KEY_INT, P(lowres_factor), "2", 1, 64, "the low-resolution stage optimises (w/factor) x (h/factor) pixels"},
     {"compete", "weight", KEY_FLOAT, P(compete), "0", 0, 1e6, "Adaptive DeepInversion: weight of 1 - JS(teacher, student) (needs a student: distill)"},
     {"compete", "temperature", KEY_FLOAT, P(compete_temperature), "3", 0.01, 1e3, "softmax temperature of the competition term"},
+    {"distill", "temperature", KEY_FLOAT, P(kd_temperature), "4", 0.01, 1e3, "distill: softmax temperature of the KD loss t^2 KL(teacher || student)"},
+    {"distill", "images", KEY_INT, P(distill_images), "0", 0, 1e9, "distill: images synthesized before training starts (rounded up to batches)"},
+    {"distill", "every", KEY_INT, P(distill_every), "0", 0, 1e9, "distill: student batches between newly synthesized batches (0: none)"},
+    {"distill", "max_images", KEY_INT, P(distill_max_images), "0", 0, 1e9, "distill: stop synthesizing once the pool holds this many (0: no limit)"},
+    {"distill", "crop", KEY_INT, P(distill_crop), "2", 0, 1024, "distill: random crop of pool images after zero padding by this many pixels"},
+    {"distill", "flip", KEY_INT, P(distill_flip), "1", 0, 1, "distill: random horizontal flip of pool images"},
+    {"distill", "backup_every", KEY_INT, P(distill_backup_every), "200", 1, 1e9, "distill: student batches between backups (resume point)"},
+    {"distill", "valid_every", KEY_INT, P(distill_valid_every), "500", 1, 1e9, "distill: student batches between evaluations on -valid data"},
 };
 #undef P
 #define NKEYS (sizeof keys / sizeof *keys)

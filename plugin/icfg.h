@@ -32,6 +32,10 @@ typedef struct {
     int lowres_iterations, lowres_factor;
     // [compete]
     float compete, compete_temperature;
+    // [distill]
+    float kd_temperature;
+    int distill_images, distill_every, distill_max_images;
+    int distill_crop, distill_flip, distill_backup_every, distill_valid_every;
 } inversion_params;
 
 // Defaults for every key (what an empty cfg gives).

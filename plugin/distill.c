@@ -1,0 +1,376 @@
+// `darknet inversion distill`: trains a student on the teacher's softened
+// outputs over a pool of images: synthesized up front (DeepInversion), read
+// from a list (DeepDream, noise, or real images for comparison), and, with
+// Adaptive DeepInversion, synthesized during training against the current
+// student. Darknet's own forward/backward/update_network train the student
+// (the student cfg's lr policy, momentum, decay, max_batches); the plugin
+// owns the KD loss. Backups hold everything needed to resume exactly.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "conv1x1_fix.h"
+#include "dataset.h"
+#include "evaluate.h"
+#include "frozen.h"
+#include "icfg.h"
+#include "imageio.h"
+#include "inversion.h"
+#include "kd.h"
+#include "labels.h"
+#include "netstate.h"
+#include "pool.h"
+#include "rng.h"
+#include "synth.h"
+#include "util.h"
+
+static void distill_help(const char *prog)
+{
+    printf("usage: %s inversion distill <inversion.cfg> <teacher.cfg> <teacher.weights> <student.cfg> [student.weights]\n"
+           "                           -out DIR [-pool DATA] [-valid DATA] [-labels FILE] [-seed S]\n\n"
+           "Trains the student on the teacher's softened outputs (t^2 KL at [distill] temperature) over a pool of\n"
+           "images: [distill] images synthesized up front with DeepInversion, the train= list of -pool DATA\n"
+           "(a dream.data, or any Darknet classifier .data), and with [compete] weight > 0 a new batch every\n"
+           "[distill] every student batches, synthesized against the current student (Adaptive DeepInversion).\n\n"
+           "  -out DIR      student.weights (final), backup/ (resume point), pool/*.png and pool.list (synthesized\n"
+           "                images), distill.csv (loss, pool size, accuracy), grid.png (pool samples per class)\n"
+           "  -pool DATA    add the images of DATA's train= list to the pool (labels from DATA)\n"
+           "  -valid DATA   print the student's top-1 on DATA's valid= list every [distill] valid_every batches\n"
+           "  -labels FILE  class labels for synthesized file names (default: -pool's, else class_00, ...)\n"
+           "  -seed S       random seed (default 1)\n\n"
+           "Rerun the same command after an interruption: it continues from DIR/backup.\n"
+           "The [distill] and [compete] keys are listed by: %s inversion dream --help\n", prog, prog);
+}
+
+typedef struct {
+    const char *out;
+    inversion_params p;
+    network *student, *ssyn;        // trained student; its frozen copy at the synthesis batch
+    frozen_net *tkd, *tsyn, *sfrozen;
+    synth *syn;
+    image_pool pool;
+    int nlisted;                    // pool images that came from -pool (not written by us)
+    label_set labels;
+    rng r;
+    uint64_t seed;
+    int synthesized;                // synthesized batches so far
+    char *csv;
+    size_t csv_len, csv_cap;
+} distill_run;
+
+static void csv_add(distill_run *d, const char *line)
+{
+    size_t n = strlen(line);
+    if (d->csv_len + n + 1 > d->csv_cap) {
+        d->csv_cap = (d->csv_len + n + 1) * 2;
+        d->csv = realloc(d->csv, d->csv_cap);
+        if (!d->csv) inv_die("out of memory");
+    }
+    memcpy(d->csv + d->csv_len, line, n + 1);
+    d->csv_len += n;
+}
+
+static void path_in(char *buf, size_t n, const char *dir, const char *name) { snprintf(buf, n, "%s/%s", dir, name); }
+
+// One batch of DeepInversion (ADI when the student is attached) into the pool and onto disk.
+static void synthesize_batch(distill_run *d)
+{
+    int B = d->p.batch, classes = d->tsyn->classes;
+    network *t = d->tsyn->net;
+    if (d->ssyn) copy_network_params(d->ssyn, d->student);
+    int *targets = xcalloc(B, sizeof(int));
+    for (int i = 0; i < B; ++i) targets[i] = (d->synthesized * B + i) % classes;
+    size_t size = (size_t)t->c * t->h * t->w;
+    float *images = xcalloc((size_t)B * size, sizeof(float));
+    synth_batch(d->syn, targets, d->seed * 1000003u + (uint64_t)d->synthesized, d->synthesized, images, NULL, NULL);
+    for (int i = 0; i < B; ++i) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/pool/%07d_%s.png", d->out, d->pool.n - d->nlisted, d->labels.names[targets[i]]);
+        save_png(path, images + i * size, d->p.gray ? 1 : t->c, t->h, t->w);
+        pool_add(&d->pool, images + i * size, targets[i]);
+    }
+    ++d->synthesized;
+    free(images);
+    free(targets);
+}
+
+static void write_pool_list(distill_run *d)
+{
+    size_t cap = (size_t)(d->pool.n - d->nlisted) * (strlen(d->out) + 64) + 1;
+    char *text = xcalloc(cap, 1), path[4096];
+    size_t len = 0;
+    for (int i = d->nlisted; i < d->pool.n; ++i)
+        len += snprintf(text + len, cap - len, "%s/pool/%07d_%s.png\n", d->out, i - d->nlisted, d->labels.names[d->pool.y[i]]);
+    path_in(path, sizeof path, d->out, "pool.list");
+    save_text(path, text);
+    free(text);
+}
+
+// Everything a resumed run needs. Weights and momentum carry the batch number
+// in their names and the state file, written last, names them: a run killed
+// while writing a backup resumes from the previous, complete one.
+static void backup_path(char *buf, size_t n, const char *out, const char *what, int batches)
+{
+    const char *dot = strchr(what, '.');
+    snprintf(buf, n, "%s/backup/%.*s-%07d%s", out, (int)(dot - what), what, batches, dot);
+}
+
+static void save_backup(distill_run *d, int previous)
+{
+    char path[4096], state[256];
+    int b = (int)get_current_batch(d->student);
+    backup_path(path, sizeof path, d->out, "student.weights", b);
+    save_weights_atomic(d->student, path);
+    backup_path(path, sizeof path, d->out, "momentum.bin", b);
+    save_momentum(d->student, path);
+    write_pool_list(d);
+    path_in(path, sizeof path, d->out, "distill.csv");
+    save_text(path, d->csv);
+    snprintf(state, sizeof state, "batches=%d\nsynthesized=%d\nrng=%llu\n", b, d->synthesized, (unsigned long long)d->r.s);
+    path_in(path, sizeof path, d->out, "backup/state");
+    save_text(path, state);
+    if (previous >= 0 && previous != b) {
+        backup_path(path, sizeof path, d->out, "student.weights", previous);
+        unlink(path);
+        backup_path(path, sizeof path, d->out, "momentum.bin", previous);
+        unlink(path);
+    }
+}
+
+// Reads backup/state; returns 0 when there is no backup to resume from.
+static int read_backup_state(const char *out, int *batches, int *synthesized, unsigned long long *rng_state)
+{
+    char path[4096];
+    path_in(path, sizeof path, out, "backup/state");
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int ok = fscanf(f, "batches=%d\nsynthesized=%d\nrng=%llu\n", batches, synthesized, rng_state) == 3;
+    fclose(f);
+    if (!ok) inv_die("%s is damaged; remove %s/backup to start over", path, out);
+    return 1;
+}
+
+// Keeps the CSV rows up to the resumed batch.
+static void reload_csv(distill_run *d, int batches)
+{
+    char path[4096], line[512];
+    path_in(path, sizeof path, d->out, "distill.csv");
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    d->csv_len = 0;
+    int first = 1;
+    while (fgets(line, sizeof line, f)) {
+        if (!first && atoi(line) > batches) break;
+        csv_add(d, line);
+        first = 0;
+    }
+    fclose(f);
+}
+
+static void crop_flip(const float *src, float *dst, int c, int h, int w, int dx, int dy, int flip)
+{
+    for (int k = 0; k < c; ++k)
+        for (int y = 0; y < h; ++y)
+            for (int x = 0; x < w; ++x) {
+                int sx = (flip ? w - 1 - x : x) + dx, sy = y + dy;
+                dst[(k * h + y) * w + x] = (sx < 0 || sy < 0 || sx >= w || sy >= h) ? 0 : src[(k * h + sy) * w + sx];
+            }
+}
+
+// One student step on a batch drawn from the pool: Darknet's forward in
+// training mode, the KD delta at the student's softmax, Darknet's backward
+// and (every `subdivisions` batches) update_network.
+static double train_step(distill_run *d)
+{
+    network *s = d->student;
+    int B = s->batch, c = s->c, h = s->h, w = s->w, crop = d->p.distill_crop;
+    size_t size = (size_t)c * h * w;
+    for (int i = 0; i < B; ++i) {
+        int k = rng_int(&d->r, 0, d->pool.n - 1);
+        int dx = crop ? rng_int(&d->r, -crop, crop) : 0, dy = crop ? rng_int(&d->r, -crop, crop) : 0;
+        int fl = d->p.distill_flip ? rng_int(&d->r, 0, 1) : 0;
+        crop_flip(pool_image(&d->pool, k), s->input + i * size, c, h, w, dx, dy, fl);
+    }
+    frozen_forward(d->tkd, s->input);
+    int out = output_layer_index(s);
+    *s->seen += B;
+    s->train = 1;
+    forward_network(s);
+    layer *o = &s->layers[out];
+    double loss = kd_loss(frozen_logits(d->tkd), s->layers[out - 1].output, B, o->outputs, d->p.kd_temperature, o->delta);
+    for (int i = out + 1; i < s->n; ++i)   // a [cost] after the softmax must add nothing
+        if (s->layers[i].delta) memset(s->layers[i].delta, 0, sizeof(float) * s->layers[i].outputs * B);
+    backward_network(s);
+    if ((*s->seen / B) % s->subdivisions == 0) update_network(s);
+    return loss;
+}
+
+int run_distill(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) { distill_help(argv[0]); return 0; }
+    if (argc < 7) { distill_help(argv[0]); return 1; }
+    const char *icfg = argv[3], *tcfg = argv[4], *tweights = argv[5], *scfg = argv[6], *sweights = NULL;
+    int first = 7;
+    if (argc > 7 && argv[7][0] != '-') sweights = argv[first++];
+    const char *with_value[] = {"-out", "-pool", "-valid", "-labels", "-seed", NULL};
+    opt_check(argc, argv, first, with_value, NULL);
+    distill_run d;
+    memset(&d, 0, sizeof d);
+    d.out = opt_str(argc, argv, "-out", NULL);
+    if (!d.out) inv_die("distill needs -out DIR");
+    const char *pool_data = opt_str(argc, argv, "-pool", NULL), *valid_data = opt_str(argc, argv, "-valid", NULL);
+    const char *labels_path = opt_str(argc, argv, "-labels", NULL);
+    d.seed = (uint64_t)opt_int(argc, argv, "-seed", 1);
+
+    // Everything is checked before any work or any file.
+    d.p = read_inversion_cfg(icfg);
+    inversion_params *p = &d.p;
+    int synthesizing = p->distill_images > 0 || p->distill_every > 0;
+    if (!synthesizing && !pool_data) inv_die("%s: nothing to distill on: set [distill] images or every, or give -pool DATA", icfg);
+    if (p->distill_every > 0 && p->compete <= 0)
+        inv_warn("[distill] every=%d without [compete] weight: new batches are plain DeepInversion", p->distill_every);
+    srand((unsigned)d.seed);   // Darknet initialises weights with rand()
+    int resume_batches = 0, resume_synth = 0;
+    unsigned long long resume_rng = 0;
+    int resuming = read_backup_state(d.out, &resume_batches, &resume_synth, &resume_rng);
+    char path[4096];
+    backup_path(path, sizeof path, d.out, "student.weights", resume_batches);
+    d.student = load_checked_network(scfg, resuming ? path : sweights, 0, LAYERS_TRAIN);
+    network *s = d.student;
+    int out = output_layer_index(s);
+    if (s->layers[out].type != SOFTMAX || out == 0) inv_die("%s: the student must end in [softmax]", scfg);
+    network *tk = load_checked_network(tcfg, tweights, s->batch, LAYERS_FROZEN);
+    d.tkd = make_frozen_net(tk, tcfg);
+    if (tk->w != s->w || tk->h != s->h || tk->c != s->c)
+        inv_die("input sizes differ: teacher %s takes %dx%dx%d, student %s takes %dx%dx%d", tcfg, tk->w, tk->h, tk->c, scfg, s->w, s->h, s->c);
+    if (s->layers[out].outputs != d.tkd->classes)
+        inv_die("output sizes differ: teacher %s has %d classes, student %s has %d outputs", tcfg, d.tkd->classes, scfg, s->layers[out].outputs);
+    int classes = d.tkd->classes;
+    classifier_data pd = {0}, vd = {0};
+    if (pool_data) {
+        pd = read_classifier_data(pool_data);
+        if (pd.classes != classes) inv_die("%s has %d classes, the teacher %d", pool_data, pd.classes, classes);
+    }
+    if (valid_data) {
+        vd = read_classifier_data(valid_data);
+        if (vd.classes != classes) inv_die("%s has %d classes, the teacher %d", valid_data, vd.classes, classes);
+        classifier_list(&vd, "valid");
+    }
+    if (labels_path) d.labels = read_label_set(labels_path);
+    else if (pool_data) {
+        d.labels.n = pd.classes;
+        d.labels.names = xcalloc(pd.classes, sizeof(char *));
+        for (int k = 0; k < pd.classes; ++k) d.labels.names[k] = xstrdup(pd.labels[k]);
+    } else d.labels = default_label_set(classes);
+    if (d.labels.n != classes) inv_die("%d labels for %d classes", d.labels.n, classes);
+    check_labels_not_in_path(&d.labels, d.out);
+    if (synthesizing) {
+        network *ts = load_checked_network(tcfg, tweights, p->batch, LAYERS_FROZEN);
+        d.tsyn = make_frozen_net(ts, tcfg);
+        if (p->compete > 0) {
+            d.ssyn = load_checked_network(scfg, NULL, p->batch, LAYERS_FROZEN);
+            d.sfrozen = make_frozen_net(d.ssyn, scfg);
+        }
+        d.syn = make_synth(d.tsyn, d.sfrozen, p);
+    }
+    fix_conv1x1_backward(s);
+
+    make_dir(d.out);
+    path_in(path, sizeof path, d.out, "backup");
+    make_dir(path);
+    path_in(path, sizeof path, d.out, "pool");
+    make_dir(path);
+
+    d.pool = make_pool(s->c, s->h, s->w);
+    if (pool_data) {
+        labelled_set ls = load_labelled_list(classifier_list(&pd, "train"), pd.labels, classes, s->w, s->h, s->c);
+        for (int i = 0; i < ls.n; ++i) pool_add(&d.pool, labelled_image(&ls, i), ls.y[i]);
+        d.nlisted = ls.n;
+        free_labelled_set(&ls);
+    }
+    d.r = make_rng(d.seed);
+    csv_add(&d, "batch,kd_loss,lr,pool,top1\n");
+    if (resuming) {
+        backup_path(path, sizeof path, d.out, "momentum.bin", resume_batches);
+        load_momentum(s, path);
+        if (resume_synth > 0) {
+            path_in(path, sizeof path, d.out, "pool.list");
+            labelled_set ls = load_labelled_list(path, d.labels.names, classes, s->w, s->h, s->c);
+            if (ls.n < resume_synth * p->batch) inv_die("%s holds %d images, the backup needs %d", path, ls.n, resume_synth * p->batch);
+            for (int i = 0; i < resume_synth * p->batch; ++i) pool_add(&d.pool, labelled_image(&ls, i), ls.y[i]);
+            free_labelled_set(&ls);
+        }
+        d.synthesized = resume_synth;
+        d.r.s = resume_rng;
+        reload_csv(&d, resume_batches);
+        fprintf(stderr, "distill: resuming from %s/backup at batch %d (pool %d images)\n", d.out, resume_batches, d.pool.n);
+    }
+    labelled_set valid = {0};
+    if (valid_data) valid = load_labelled_list(classifier_list(&vd, "valid"), vd.labels, classes, s->w, s->h, s->c);
+
+    // Up-front synthesis.
+    int upfront = (p->distill_images + p->batch - 1) / p->batch;
+    int last_backup = resuming ? resume_batches : -1;
+    double t0 = now_seconds();
+    for (int b = d.synthesized; b < upfront; ++b) {
+        synthesize_batch(&d);
+        char eta[32];
+        format_duration((now_seconds() - t0) / (b + 1 - resume_synth) * (upfront - b - 1), eta, sizeof eta);
+        fprintf(stderr, "distill: synthesized batch %d/%d (pool %d images)  ETA %s\n", b + 1, upfront, d.pool.n, eta);
+        if (b + 1 < upfront) continue;
+        save_backup(&d, last_backup);   // the synthesized pool is a resume point of its own
+        last_backup = (int)get_current_batch(s);
+    }
+    if (d.pool.n == 0) inv_die("the pool is empty");
+
+    int max = s->max_batches, start = (int)get_current_batch(s);
+    double t_start = now_seconds(), t_print = 0, avg = -1, top1 = -1;
+    while ((int)get_current_batch(s) < max) {
+        double loss = train_step(&d);
+        avg = avg < 0 ? loss : 0.95 * avg + 0.05 * loss;
+        int b = (int)get_current_batch(s);
+        top1 = -1;
+        if (valid.n && (b % p->distill_valid_every == 0 || b == max)) {
+            classifier_score sc = evaluate_classifier(s, &valid);
+            top1 = 100.0 * sc.correct / sc.n;
+            free_classifier_score(&sc);
+            fprintf(stderr, "distill: batch %d  student top-1 %.2f%% on %s\n", b, top1, classifier_list(&vd, "valid"));
+        }
+        char line[256];
+        snprintf(line, sizeof line, top1 >= 0 ? "%d,%.6g,%.6g,%d,%.2f\n" : "%d,%.6g,%.6g,%d,\n", b, loss, get_current_rate(s), d.pool.n, top1);
+        csv_add(&d, line);
+        int room = !p->distill_max_images || d.pool.n - d.nlisted < p->distill_max_images;
+        if (p->distill_every > 0 && b % p->distill_every == 0 && b < max && room) synthesize_batch(&d);
+        double now = now_seconds();
+        if (now - t_print >= 5 || b == max) {
+            char eta[32];
+            format_duration((now - t_start) / (b - start) * (max - b), eta, sizeof eta);
+            fprintf(stderr, "distill batch %d/%d  kd %.4f  avg %.4f  lr %.4g  pool %d  ETA %s\n", b, max, loss, avg,
+                    get_current_rate(s), d.pool.n, eta);
+            t_print = now;
+        }
+        if (b % p->distill_backup_every == 0 && b < max) {
+            save_backup(&d, last_backup);
+            last_backup = b;
+        }
+    }
+    write_pool_list(&d);
+    path_in(path, sizeof path, d.out, "distill.csv");
+    save_text(path, d.csv);
+    path_in(path, sizeof path, d.out, "grid.png");
+    save_class_grid(path, d.pool.x + (size_t)d.nlisted * s->c * s->h * s->w, d.pool.y + d.nlisted, d.pool.n - d.nlisted,
+                    classes, 10, s->c, s->h, s->w, 2);
+    path_in(path, sizeof path, d.out, "student.weights");
+    save_weights_atomic(s, path);
+    printf("distill: %s after %d batches, pool %d images (%d synthesized)%s\n", path, (int)get_current_batch(s), d.pool.n,
+           d.pool.n - d.nlisted, valid.n ? "" : "");
+    if (valid.n) {
+        classifier_score sc = evaluate_classifier(s, &valid);
+        printf("student ");
+        print_classifier_score(stdout, &sc, vd.labels);
+        free_classifier_score(&sc);
+    }
+    return 0;
+}

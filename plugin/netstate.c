@@ -1,0 +1,95 @@
+#include "netstate.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "util.h"
+
+void save_weights_atomic(network *net, const char *path)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+    FILE *probe = fopen(tmp, "wb");   // save_weights exits on failure; check first
+    if (!probe) inv_die("cannot create %s: %s", tmp, strerror(errno));
+    fclose(probe);
+    save_weights(net, tmp);
+    struct stat st;
+    size_t want = expected_weights_bytes(net);
+    if (stat(tmp, &st) != 0 || (size_t)st.st_size != want) {
+        unlink(tmp);
+        inv_die("writing %s failed: %lld bytes written, %zu expected (disk full?)", path, (long long)st.st_size, want);
+    }
+    FILE *f = fopen(tmp, "rb+");
+    if (!f || fsync(fileno(f)) != 0) { unlink(tmp); inv_die("cannot sync %s: %s", tmp, strerror(errno)); }
+    fclose(f);
+    if (rename(tmp, path) != 0) { int e = errno; unlink(tmp); inv_die("cannot rename %s to %s: %s", tmp, path, strerror(e)); }
+}
+
+// The parameter arrays of a layer, in a fixed order, with their lengths.
+static int layer_arrays(const layer *l, float **a, size_t *n, int momentum)
+{
+    int k = 0;
+    size_t nw = l->type == CONVOLUTIONAL ? (size_t)l->nweights : (size_t)l->inputs * l->outputs;
+    size_t nb = l->type == CONVOLUTIONAL ? (size_t)l->n : (size_t)l->outputs;
+    if (l->type != CONVOLUTIONAL && l->type != CONNECTED) return 0;
+    if (momentum) {
+        a[k] = l->weight_updates, n[k++] = nw;
+        a[k] = l->bias_updates, n[k++] = nb;
+        if (l->batch_normalize) a[k] = l->scale_updates, n[k++] = nb;
+    } else {
+        a[k] = l->weights, n[k++] = nw;
+        a[k] = l->biases, n[k++] = nb;
+        if (l->batch_normalize) {
+            a[k] = l->scales, n[k++] = nb;
+            a[k] = l->rolling_mean, n[k++] = nb;
+            a[k] = l->rolling_variance, n[k++] = nb;
+        }
+    }
+    return k;
+}
+
+void save_momentum(const network *net, const char *path)
+{
+    atomic_file f = atomic_open(path);
+    for (int i = 0; i < net->n; ++i) {
+        float *a[5];
+        size_t n[5];
+        int k = layer_arrays(&net->layers[i], a, n, 1);
+        for (int j = 0; j < k; ++j) fwrite(a[j], sizeof(float), n[j], f.f);
+    }
+    atomic_commit(&f);
+}
+
+void load_momentum(network *net, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) inv_die("cannot open %s: %s", path, strerror(errno));
+    for (int i = 0; i < net->n; ++i) {
+        float *a[5];
+        size_t n[5];
+        int k = layer_arrays(&net->layers[i], a, n, 1);
+        for (int j = 0; j < k; ++j)
+            if (fread(a[j], sizeof(float), n[j], f) != n[j]) inv_die("%s: truncated at layer %d", path, i);
+    }
+    if (fgetc(f) != EOF) inv_die("%s: longer than the network's momentum buffers", path);
+    fclose(f);
+}
+
+void copy_network_params(network *dst, const network *src)
+{
+    if (dst->n != src->n) inv_die("internal: copying parameters between different networks");
+    for (int i = 0; i < src->n; ++i) {
+        float *a[5], *b[5];
+        size_t n[5], m[5];
+        int k = layer_arrays(&src->layers[i], a, n, 0);
+        if (layer_arrays(&dst->layers[i], b, m, 0) != k) inv_die("internal: layer %d differs", i);
+        for (int j = 0; j < k; ++j) {
+            if (n[j] != m[j]) inv_die("internal: layer %d sizes differ", i);
+            memcpy(b[j], a[j], n[j] * sizeof(float));
+        }
+    }
+}
