@@ -70,6 +70,53 @@ static void on_iteration(const synth_record *r, void *ctx)
             r->iterations, r->total, r->ce, r->bn, r->tv_l1 + r->tv_l2, r->l2, r->target_p, eta, d->tty ? "   " : "\n");
 }
 
+// Identifies a run: the same cfg and weights contents, seed, count and labels.
+static uint64_t dream_run_id(const char *icfg, const char *cfg, const char *weights, unsigned seed, int n, const label_set *labels)
+{
+    uint64_t h = hash_file(icfg, HASH_START);
+    h = hash_file(cfg, h);
+    h = hash_file(weights, h);
+    char buf[64];
+    snprintf(buf, sizeof buf, "%u/%d", seed, n);
+    h = hash_string(buf, h);
+    for (int i = 0; i < labels->n; ++i) h = hash_string(labels->names[i], h);
+    return h;
+}
+
+// Batches already finished by an earlier run with the same identity (0 for a
+// fresh directory); dies if DIR holds another run's output.
+static int finished_batches(const char *out, uint64_t id)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/dream.progress", out);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(path, sizeof path, "%s/dream.data", out);
+        if (file_exists(path)) inv_die("%s holds the output of another dream run; use another -out or remove it", out);
+        return 0;
+    }
+    unsigned long long got = 0;
+    int batches = -1;
+    int ok = fscanf(f, "run=%llx\nbatches=%d\n", &got, &batches) == 2;
+    fclose(f);
+    if (!ok || batches < 0) inv_die("%s is damaged; remove %s to start over", path, out);
+    if (got != id) inv_die("%s holds the output of another dream run (other cfg, weights, seed, -n or labels); use another -out or remove it", out);
+    return batches;
+}
+
+// The CSV rows of batches before `batches`, from an interrupted run.
+static void reload_losses(dream_progress *d, const char *out, int batches)
+{
+    char path[4096], line[512];
+    snprintf(path, sizeof path, "%s/losses.csv", out);
+    FILE *f = fopen(path, "r");
+    if (!f) inv_die("cannot resume: %s is missing", path);
+    if (!fgets(line, sizeof line, f)) inv_die("cannot resume: %s is empty", path);
+    while (fgets(line, sizeof line, f))
+        if (atoi(line) < batches) csv_append(d, line);
+    fclose(f);
+}
+
 // Target class of each image: round robin, random, or cycling through a list.
 static int *make_targets(const char *spec, int n, int classes, unsigned seed)
 {
@@ -121,6 +168,9 @@ int run_dream(int argc, char **argv)
     int nbatches = (n + p.batch - 1) / p.batch;
     int *targets = make_targets(p.targets, nbatches * p.batch, teacher->classes, seed);
 
+    uint64_t run_id = dream_run_id(icfg, cfg, weights, seed, n, &labels);
+    int done = file_exists(out) ? finished_batches(out, run_id) : 0;
+    if (done > nbatches) inv_die("%s/dream.progress is damaged; remove %s to start over", out, out);
     char path[4096];
     make_dir(out);
     snprintf(path, sizeof path, "%s/images", out);
@@ -129,26 +179,38 @@ int run_dream(int argc, char **argv)
     synth *s = make_synth(teacher, NULL, &p);
     size_t im_size = (size_t)net->c * net->h * net->w;
     float *images = xcalloc((size_t)nbatches * p.batch * im_size, sizeof(float));
-    dream_progress d = {now_seconds(), 0, (long)nbatches * (p.iterations + p.lowres_iterations), nbatches, p.log_every, isatty(2), NULL, 0, 0};
+    dream_progress d = {now_seconds(), 0, (long)(nbatches - done) * (p.iterations + p.lowres_iterations), nbatches, p.log_every, isatty(2), NULL, 0, 0};
     csv_append(&d, "batch,stage,iteration,lr,total,ce,bn,tv_l1,tv_l2,l2,target_p\n");
+    if (done) {
+        reload_losses(&d, out, done);
+        fprintf(stderr, "dream: resuming %s after %d finished batch%s\n", out, done, done > 1 ? "es" : "");
+    }
     size_t list_cap = (size_t)n * (strlen(out) + 64) + 1;
     char *list = xcalloc(list_cap, 1);
     size_t list_len = 0;
     int save_c = p.gray ? 1 : net->c;
+    // Batches are independent (each has its own seed), so a resumed run
+    // reloads the finished ones and continues exactly where it stopped.
     for (int b = 0; b < nbatches; ++b) {
         float *batch_images = images + (size_t)b * p.batch * im_size;
-        synth_batch(s, targets + b * p.batch, ((uint64_t)seed << 32) ^ (uint64_t)b, b, batch_images, on_iteration, &d);
+        if (b >= done) synth_batch(s, targets + b * p.batch, ((uint64_t)seed << 32) ^ (uint64_t)b, b, batch_images, on_iteration, &d);
         for (int i = 0; i < p.batch && b * p.batch + i < n; ++i) {
             int k = b * p.batch + i;
             snprintf(path, sizeof path, "%s/images/%06d_%s.png", out, k, labels.names[targets[k]]);
-            save_png(path, batch_images + i * im_size, save_c, net->h, net->w);
+            if (b >= done) save_png(path, batch_images + i * im_size, save_c, net->h, net->w);
+            else load_png(path, batch_images + i * im_size, net->c, net->h, net->w);
             list_len += snprintf(list + list_len, list_cap - list_len, "%s\n", path);
         }
+        if (b < done) continue;
+        snprintf(path, sizeof path, "%s/losses.csv", out);
+        save_text(path, d.csv);
+        char progress[128];
+        snprintf(progress, sizeof progress, "run=%llx\nbatches=%d\n", (unsigned long long)run_id, b + 1);
+        snprintf(path, sizeof path, "%s/dream.progress", out);
+        save_text(path, progress);
     }
     if (d.tty) fprintf(stderr, "\n");
 
-    snprintf(path, sizeof path, "%s/losses.csv", out);
-    save_text(path, d.csv);
     snprintf(path, sizeof path, "%s/train.list", out);
     save_text(path, list);
     size_t lab_cap = 64;

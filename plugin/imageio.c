@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stb_image.h>
 #include <stb_image_write.h>
 
 #include "util.h"
@@ -57,6 +58,17 @@ void save_class_grid(const char *path, const float *images, const int *labels, i
     write_png_bytes(path, px, oc, H, W);
     free(used);
     free(px);
+}
+
+void load_png(const char *path, float *chw, int c, int h, int w)
+{
+    int iw, ih, ic;
+    unsigned char *px = stbi_load(path, &iw, &ih, &ic, c);
+    if (!px) inv_die("cannot read image %s: %s", path, stbi_failure_reason());
+    if (iw != w || ih != h) inv_die("image %s is %dx%d, expected %dx%d", path, iw, ih, w, h);
+    for (int k = 0; k < c; ++k)
+        for (int i = 0; i < h * w; ++i) chw[k * h * w + i] = px[i * c + k] / 255.0f;
+    stbi_image_free(px);
 }
 
 void save_text(const char *path, const char *text)

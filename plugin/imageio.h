@@ -11,6 +11,10 @@ void save_png(const char *path, const float *chw, int c, int h, int w);
 void save_class_grid(const char *path, const float *images, const int *labels, int n,
                      int classes, int cols, int c, int h, int w, int scale);
 
+// Reads a PNG written by save_png back into chw ([c][h][w], c = 1 or 3, gray
+// replicated); dies naming the file if it is missing or of another size.
+void load_png(const char *path, float *chw, int c, int h, int w);
+
 // Writes `text` to path atomically.
 void save_text(const char *path, const char *text);
 #endif

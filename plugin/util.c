@@ -193,6 +193,24 @@ int file_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
+uint64_t hash_string(const char *s, uint64_t h)
+{
+    for (; *s; ++s) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    return (h ^ 0xff) * 0x100000001b3ULL;   // terminator, so "ab"+"c" != "a"+"bc"
+}
+
+uint64_t hash_file(const char *path, uint64_t h)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) inv_die("cannot open %s: %s", path, strerror(errno));
+    unsigned char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        for (size_t i = 0; i < n; ++i) h = (h ^ buf[i]) * 0x100000001b3ULL;
+    fclose(f);
+    return h;
+}
+
 double now_seconds(void)
 {
     struct timespec ts;

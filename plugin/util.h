@@ -29,6 +29,11 @@ void atomic_abort(atomic_file *a);
 
 void make_dir(const char *path);      // mkdir -p; dies if not a writable directory
 int file_exists(const char *path);
+// FNV-1a over a file's bytes (dies if unreadable) or a string, chained through h.
+#include <stdint.h>
+uint64_t hash_file(const char *path, uint64_t h);
+uint64_t hash_string(const char *s, uint64_t h);
+#define HASH_START 0xcbf29ce484222325ULL
 double now_seconds(void);
 void format_duration(double seconds, char *buf, size_t n);
 #endif
