@@ -75,3 +75,6 @@ student-real: darknet $(FMNIST_DATA)
 	$(TRAIN_ENV) ./darknet inversion train $(FMNIST_DATA) cfg/fmnist-student.cfg -out out/fmnist-student-real.weights $(TRAIN_FLAGS)
 
 .PHONY: teacher resnet student-real
+
+# Extra targets (sanitizers, fuzzing, benchmarks), one file each.
+include $(wildcard mk/*.mk)
