@@ -47,43 +47,67 @@ static char *trim(char *s)
     return s;
 }
 
-// Checks every section header; writes a copy of the cfg with [net] batch and
-// subdivisions replaced (batch > 0) to a temporary file and returns its path.
-static char *checked_cfg_copy(const char *cfg, int batch, layer_set allowed)
+// Growable output for the cfg copy.
+typedef struct { char *s; size_t len, cap; } text_buf;
+
+static int buf_add(text_buf *b, const char *s, size_t n)
 {
-    FILE *in = fopen(cfg, "r");
-    if (!in) inv_die("cannot open cfg %s: %s", cfg, strerror(errno));
-    char tmpl[] = "/tmp/darknet-inversion-cfg-XXXXXX";
-    int fd = mkstemp(tmpl);
-    if (fd < 0) inv_die("cannot create a temporary file: %s", strerror(errno));
-    FILE *out = fdopen(fd, "w");
-    char line[4096];
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = (b->len + n + 1) * 2;
+        char *bigger = realloc(b->s, cap);
+        if (!bigger) return -1;
+        b->s = bigger;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = 0;
+    return 0;
+}
+
+#define CFG_FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); goto fail; } while (0)
+
+int check_cfg_text(const char *text, size_t len, const char *cfg, int batch, layer_set allowed,
+                   char **copy, char *err, size_t errlen)
+{
+    text_buf out = {NULL, 0, 0};
+    char *line = NULL;
+    if (memchr(text, 0, len)) CFG_FAIL("%s: NUL byte in cfg (not a text file?)", cfg);
     int lineno = 0, in_net = 0, first = 1, layer = -1;
-    while (fgets(line, sizeof line, in)) {
+    for (size_t pos = 0; pos < len;) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - (text + pos)) + 1 : len - pos;   // with its newline
         ++lineno;
-        char copy[4096];
-        snprintf(copy, sizeof copy, "%s", line);
-        char *s = trim(copy);
+        free(line);
+        line = malloc(n + 1);
+        if (!line) CFG_FAIL("out of memory");
+        memcpy(line, text + pos, n);
+        line[n] = 0;
+        const char *raw = text + pos;
+        pos += n;
+        char *s = trim(line);
         if (*s == '[') {
             char *close = strchr(s, ']');
-            if (!close) { unlink(tmpl); inv_die("%s:%d: malformed section header '%s'", cfg, lineno, s); }
+            if (!close) CFG_FAIL("%s:%d: malformed section header '%s'", cfg, lineno, s);
             *close = 0;
             const char *name = s + 1;
-            size_t i, n = sizeof sections / sizeof *sections;
-            for (i = 0; i < n; ++i) if (strcmp(sections[i].name, name) == 0) break;
-            if (i == n) { unlink(tmpl); inv_die("%s:%d: unknown section [%s]", cfg, lineno, name); }
+            size_t i, ns = sizeof sections / sizeof *sections;
+            for (i = 0; i < ns; ++i) if (strcmp(sections[i].name, name) == 0) break;
+            if (i == ns) CFG_FAIL("%s:%d: unknown section [%s]", cfg, lineno, name);
             int is_net = !strcmp(name, "net") || !strcmp(name, "network");
-            if (first && !is_net) { unlink(tmpl); inv_die("%s:%d: the first section must be [net], not [%s]", cfg, lineno, name); }
-            if (!first && is_net) { unlink(tmpl); inv_die("%s:%d: a second [%s] section", cfg, lineno, name); }
+            if (first && !is_net) CFG_FAIL("%s:%d: the first section must be [net], not [%s]", cfg, lineno, name);
+            if (!first && is_net) CFG_FAIL("%s:%d: a second [%s] section", cfg, lineno, name);
             if (!is_net) ++layer;
-            if (allowed == LAYERS_FROZEN && !sections[i].frozen) {
-                unlink(tmpl);
-                inv_die("%s:%d: layer %d [%s] is not supported: inversion cannot differentiate it", cfg, lineno, layer, name);
-            }
+            if (allowed == LAYERS_FROZEN && !sections[i].frozen)
+                CFG_FAIL("%s:%d: layer %d [%s] is not supported: inversion cannot differentiate it", cfg, lineno, layer, name);
             first = 0;
             in_net = is_net;
-            fputs(line, out);
-            if (in_net && batch > 0) fprintf(out, "batch=%d\nsubdivisions=1\n", batch);
+            if (copy && buf_add(&out, raw, n)) CFG_FAIL("out of memory");
+            if (copy && in_net && batch > 0) {
+                char set[64];
+                int k = snprintf(set, sizeof set, "batch=%d\nsubdivisions=1\n", batch);
+                if (buf_add(&out, set, (size_t)k)) CFG_FAIL("out of memory");
+            }
             continue;
         }
         if (in_net && batch > 0 && (!strncmp(s, "batch", 5) || !strncmp(s, "subdivisions", 12))) {
@@ -94,12 +118,54 @@ static char *checked_cfg_copy(const char *cfg, int batch, layer_set allowed)
                 if (!strcmp(key, "batch") || !strcmp(key, "subdivisions")) continue;
             }
         }
-        fputs(line, out);
+        if (copy && buf_add(&out, raw, n)) CFG_FAIL("out of memory");
     }
+    free(line);
+    line = NULL;
+    if (first) CFG_FAIL("%s: no [net] section: not a Darknet cfg", cfg);
+    if (layer < 0) CFG_FAIL("%s: the cfg has no layers", cfg);
+    if (copy) *copy = out.s;
+    return 0;
+fail:
+    free(line);
+    free(out.s);
+    if (copy) *copy = NULL;
+    return -1;
+}
+
+// Checks the cfg (check_cfg_text); writes the copy Darknet will parse to a
+// temporary file and returns its path.
+static char *checked_cfg_copy(const char *cfg, int batch, layer_set allowed)
+{
+    FILE *in = fopen(cfg, "rb");
+    if (!in) inv_die("cannot open cfg %s: %s", cfg, strerror(errno));
+    size_t cap = 1 << 16, len = 0, got;
+    char *text = xcalloc(cap + 1, 1);
+    while ((got = fread(text + len, 1, cap - len, in)) > 0) {
+        len += got;
+        if (len == cap) {
+            if (cap >= (1u << 26)) inv_die("cfg %s is larger than 64 MiB", cfg);
+            cap *= 2;
+            char *bigger = realloc(text, cap + 1);
+            if (!bigger) inv_die("out of memory");
+            text = bigger;
+        }
+    }
+    int read_error = ferror(in);
     fclose(in);
-    if (first) { unlink(tmpl); inv_die("%s: no [net] section: not a Darknet cfg", cfg); }
-    if (layer < 0) { unlink(tmpl); inv_die("%s: the cfg has no layers", cfg); }
-    if (fclose(out) != 0) { unlink(tmpl); inv_die("cannot write a temporary file: %s", strerror(errno)); }
+    if (read_error) inv_die("cannot read cfg %s", cfg);
+    char *copy, err[4096 + 256];
+    if (check_cfg_text(text, len, cfg, batch, allowed, &copy, err, sizeof err)) inv_die("%s", err);
+    free(text);
+    char tmpl[] = "/tmp/darknet-inversion-cfg-XXXXXX";
+    int fd = mkstemp(tmpl);
+    if (fd < 0) inv_die("cannot create a temporary file: %s", strerror(errno));
+    FILE *out = fdopen(fd, "w");
+    if (!out) { unlink(tmpl); inv_die("cannot create a temporary file: %s", strerror(errno)); }
+    fputs(copy, out);
+    free(copy);
+    int bad = ferror(out);
+    if (fclose(out) != 0 || bad) { unlink(tmpl); inv_die("cannot write a temporary file: %s", strerror(errno)); }
     return xstrdup(tmpl);
 }
 
@@ -120,35 +186,45 @@ size_t expected_weights_bytes(const network *net)
     return bytes;
 }
 
-static void check_weights_file(const network *net, const char *cfg, const char *weights)
+#define WEIGHTS_FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
+
+int check_weights_file_size(const network *net, const char *cfg, const char *weights, char *err, size_t errlen)
 {
     FILE *f = fopen(weights, "rb");
-    if (!f) inv_die("cannot open weights %s: %s", weights, strerror(errno));
+    if (!f) WEIGHTS_FAIL("cannot open weights %s: %s", weights, strerror(errno));
     int header[3] = {0, 0, 0};
     size_t got = fread(header, sizeof(int), 3, f);
     fclose(f);
     struct stat st;
-    if (stat(weights, &st) != 0) inv_die("cannot stat weights %s: %s", weights, strerror(errno));
-    if (got != 3) inv_die("weights %s: truncated header (%lld bytes)", weights, (long long)st.st_size);
+    if (stat(weights, &st) != 0) WEIGHTS_FAIL("cannot stat weights %s: %s", weights, strerror(errno));
+    if (got != 3) WEIGHTS_FAIL("weights %s: truncated header (%lld bytes)", weights, (long long)st.st_size);
     int major = header[0], minor = header[1];
-    size_t header_bytes = 3 * sizeof(int) + (((major * 10 + minor) >= 2 && major < 1000 && minor < 1000) ? sizeof(size_t) : sizeof(int));
+    // Darknet's load_weights test, with its int arithmetic wrapping as it does there.
+    int version = (int)(10u * (unsigned)major + (unsigned)minor);
+    size_t header_bytes = 3 * sizeof(int) + ((version >= 2 && major < 1000 && minor < 1000) ? sizeof(size_t) : sizeof(int));
     if (major > 1000 || minor > 1000)
-        inv_die("weights %s: transposed (major %d, minor %d) files are not supported", weights, major, minor);
+        WEIGHTS_FAIL("weights %s: transposed (major %d, minor %d) files are not supported", weights, major, minor);
     size_t expected = header_bytes;
     for (int i = 0; i < net->n; ++i) expected += layer_weight_floats(&net->layers[i]) * sizeof(float);
-    if ((size_t)st.st_size == expected) return;
+    if ((size_t)st.st_size == expected) return 0;
     // Find the first layer whose weights the file cannot hold exactly.
     size_t offset = header_bytes;
     for (int i = 0; i < net->n; ++i) {
         size_t need = layer_weight_floats(&net->layers[i]) * sizeof(float);
         if (!need) continue;
         if (offset + need > (size_t)st.st_size)
-            inv_die("weights %s do not match cfg %s: expected %zu bytes, found %lld; the file ends inside layer %d (%s, %zu bytes from offset %zu)",
-                    weights, cfg, expected, (long long)st.st_size, i, layer_type_name(net->layers[i].type), need, offset);
+            WEIGHTS_FAIL("weights %s do not match cfg %s: expected %zu bytes, found %lld; the file ends inside layer %d (%s, %zu bytes from offset %zu)",
+                         weights, cfg, expected, (long long)st.st_size, i, layer_type_name(net->layers[i].type), need, offset);
         offset += need;
     }
-    inv_die("weights %s do not match cfg %s: expected %zu bytes, found %lld (%lld bytes left after the last layer)",
-            weights, cfg, expected, (long long)st.st_size, (long long)st.st_size - (long long)expected);
+    WEIGHTS_FAIL("weights %s do not match cfg %s: expected %zu bytes, found %lld (%lld bytes left after the last layer)",
+                 weights, cfg, expected, (long long)st.st_size, (long long)st.st_size - (long long)expected);
+}
+
+static void check_weights_file(const network *net, const char *cfg, const char *weights)
+{
+    char err[8192];
+    if (check_weights_file_size(net, cfg, weights, err, sizeof err)) inv_die("%s", err);
 }
 
 static void check_layer_types(const network *net, const char *cfg, layer_set allowed)

@@ -18,6 +18,18 @@ typedef enum {
 // and the first layer that does not fit on a bad weights file.
 network *load_checked_network(const char *cfg, const char *weights, int batch, layer_set allowed);
 
+// The checks on a cfg's text that precede Darknet's parser (known section
+// names, [net] first and only once, at least one layer, `allowed` layers),
+// on a buffer of len bytes; `cfg` names it in messages. Returns 0 and, when
+// copy is not NULL, a malloc'd copy of the text with [net] batch=batch and
+// subdivisions=1 (batch <= 0: unchanged); or -1 with the message in err.
+int check_cfg_text(const char *text, size_t len, const char *cfg, int batch, layer_set allowed,
+                   char **copy, char *err, size_t errlen);
+
+// The weights file's size against what `net` needs, layer by layer: 0, or -1
+// with the message (expected/actual size, first layer that does not fit) in err.
+int check_weights_file_size(const network *net, const char *cfg, const char *weights, char *err, size_t errlen);
+
 // Bytes a weights file for `net` must have (header included, major.minor 0.2).
 size_t expected_weights_bytes(const network *net);
 
