@@ -4,20 +4,22 @@
 # the shipped teacher whose output stock Darknet can load.
 cd "$(dirname "$0")/.." || exit 2
 . tests/shlib.sh
+# The program under test (make sanitize runs the suite on ./darknet-asan).
+DARKNET=${DARKNET:-./darknet}; export DARKNET
 
 T=$(mktemp -d /tmp/inv-cli-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 TCFG=cfg/fmnist-teacher.cfg TW=weights/fmnist-teacher.weights ICFG=cfg/fmnist-inversion.cfg
 
 # Stock subcommands behave exactly as /usr/bin/darknet.
-./darknet nosuchcommand >"$T/a" 2>&1; a=$?
+"$DARKNET" nosuchcommand >"$T/a" 2>&1; a=$?
 /usr/bin/darknet nosuchcommand >"$T/b" 2>&1; b=$?
 sed -i 's|^usage: [^ ]*|usage: X|' "$T/a" "$T/b"
 check "stock subcommand handed over" [ "$a" = "$b" ] && cmp -s "$T/a" "$T/b"
 
-check "inversion --help" sh -c './darknet inversion --help | grep -q "dream"'
-check "dream --help lists cfg keys" sh -c './darknet inversion dream --help | grep -q "first_multiplier"'
-expect_fail "unknown verb" "unknown verb 'nosuch'" ./darknet inversion nosuch
+check "inversion --help" sh -c '"$DARKNET" inversion --help | grep -q "dream"'
+check "dream --help lists cfg keys" sh -c '"$DARKNET" inversion dream --help | grep -q "first_multiplier"'
+expect_fail "unknown verb" "unknown verb 'nosuch'" "$DARKNET" inversion nosuch
 
 # Bad input: clear message, non-zero exit, and the output directory never created.
 bad() {  # name, expected message, args...
@@ -26,35 +28,35 @@ bad() {  # name, expected message, args...
     expect_fail "$name" "$msg" "$@" -out "$T/out"
     check "$name: nothing written" [ ! -e "$T/out" ]
 }
-bad "missing inversion cfg" "cannot open inversion cfg $T/none.cfg" ./darknet inversion dream "$T/none.cfg" $TCFG $TW
-bad "missing teacher cfg" "cannot open cfg $T/none.cfg" ./darknet inversion dream $ICFG "$T/none.cfg" $TW
-bad "missing weights" "cannot open weights $T/none.weights" ./darknet inversion dream $ICFG $TCFG "$T/none.weights"
+bad "missing inversion cfg" "cannot open inversion cfg $T/none.cfg" "$DARKNET" inversion dream "$T/none.cfg" $TCFG $TW
+bad "missing teacher cfg" "cannot open cfg $T/none.cfg" "$DARKNET" inversion dream $ICFG "$T/none.cfg" $TW
+bad "missing weights" "cannot open weights $T/none.weights" "$DARKNET" inversion dream $ICFG $TCFG "$T/none.weights"
 head -c 5000 $TW > "$T/trunc.weights"
 bad "truncated weights" "expected $(stat -c %s $TW) bytes, found 5000; the file ends inside layer" \
-    ./darknet inversion dream $ICFG $TCFG "$T/trunc.weights"
+    "$DARKNET" inversion dream $ICFG $TCFG "$T/trunc.weights"
 cat $TW $TW > "$T/long.weights"
-bad "overlong weights" "bytes left after the last layer" ./darknet inversion dream $ICFG $TCFG "$T/long.weights"
+bad "overlong weights" "bytes left after the last layer" "$DARKNET" inversion dream $ICFG $TCFG "$T/long.weights"
 sed 's/filters=64/filters=48/' $TCFG > "$T/other.cfg"
-bad "weights of another cfg" "do not match cfg $T/other.cfg" ./darknet inversion dream $ICFG "$T/other.cfg" $TW
+bad "weights of another cfg" "do not match cfg $T/other.cfg" "$DARKNET" inversion dream $ICFG "$T/other.cfg" $TW
 printf '[inversion]\nbatch=4\n[adamw]\n' > "$T/sec.cfg"
-bad "unknown inversion section" "$T/sec.cfg:3: unknown section [adamw]" ./darknet inversion dream "$T/sec.cfg" $TCFG $TW
+bad "unknown inversion section" "$T/sec.cfg:3: unknown section [adamw]" "$DARKNET" inversion dream "$T/sec.cfg" $TCFG $TW
 printf '[inversion]\nbatch=4\n[adam]\nlearning_rate=1\n' > "$T/key.cfg"
-bad "unknown inversion key" "$T/key.cfg:4: [adam] unknown key 'learning_rate'" ./darknet inversion dream "$T/key.cfg" $TCFG $TW
+bad "unknown inversion key" "$T/key.cfg:4: [adam] unknown key 'learning_rate'" "$DARKNET" inversion dream "$T/key.cfg" $TCFG $TW
 { cat $TCFG; printf '\n[yolo]\nclasses=1\n'; } > "$T/yolo.cfg"
-bad "unsupported teacher layer" "[yolo] is not supported" ./darknet inversion dream $ICFG "$T/yolo.cfg" $TW
+bad "unsupported teacher layer" "[yolo] is not supported" "$DARKNET" inversion dream $ICFG "$T/yolo.cfg" $TW
 { cat $TCFG; printf '\n[softmaxx]\n'; } > "$T/typo.cfg"
-bad "unknown teacher section" "unknown section [softmaxx]" ./darknet inversion dream $ICFG "$T/typo.cfg" $TW
+bad "unknown teacher section" "unknown section [softmaxx]" "$DARKNET" inversion dream $ICFG "$T/typo.cfg" $TW
 printf 'a\nb\n' > "$T/two.labels"
-bad "labels/classes mismatch" "has 2 labels but $TCFG has 10 classes" ./darknet inversion dream $ICFG $TCFG $TW -labels "$T/two.labels"
+bad "labels/classes mismatch" "has 2 labels but $TCFG has 10 classes" "$DARKNET" inversion dream $ICFG $TCFG $TW -labels "$T/two.labels"
 printf 'shirt\ntshirt\n' > "$T/sub.labels"
-bad "labels containing labels" "label 'tshirt' contains label 'shirt'" ./darknet inversion dream $ICFG $TCFG $TW -labels "$T/sub.labels"
-expect_fail "label in output path" "contains the label 'bag'" ./darknet inversion dream $ICFG $TCFG $TW -labels cfg/fmnist.labels -out "$T/bag"
+bad "labels containing labels" "label 'tshirt' contains label 'shirt'" "$DARKNET" inversion dream $ICFG $TCFG $TW -labels "$T/sub.labels"
+expect_fail "label in output path" "contains the label 'bag'" "$DARKNET" inversion dream $ICFG $TCFG $TW -labels cfg/fmnist.labels -out "$T/bag"
 check "label in output path: nothing written" [ ! -e "$T/bag" ]
-bad "stray argument" "unexpected argument '-iters'" ./darknet inversion dream $ICFG $TCFG $TW -iters 5
+bad "stray argument" "unexpected argument '-iters'" "$DARKNET" inversion dream $ICFG $TCFG $TW -iters 5
 
 # A short dream on the shipped teacher.
 printf '[inversion]\nbatch=20\niterations=60\nimages=20\ngray=1\nlog_every=10\n[bn_stat]\nweight=1\n[prior]\ntv_l2=0.0005\n[adam]\nlr=0.05\nwarmup=5\n' > "$T/short.cfg"
-./darknet inversion dream "$T/short.cfg" $TCFG $TW -labels cfg/fmnist.labels -out "$T/dream" >"$T/log" 2>&1
+"$DARKNET" inversion dream "$T/short.cfg" $TCFG $TW -labels cfg/fmnist.labels -out "$T/dream" >"$T/log" 2>&1
 check "short dream runs" [ $? = 0 ]
 check "20 PNG images" [ "$(ls "$T"/dream/images/*.png | wc -l)" = 20 ]
 check "list of 20 images" [ "$(wc -l < "$T/dream/train.list")" = 20 ]
@@ -69,19 +71,19 @@ check "target probability rises" awk -v a="$first" -v b="$last" 'BEGIN{split(a,x
 # Stock Darknet loads the images and the .data file; the teacher agrees with the targets.
 /usr/bin/darknet classifier predict "$T/dream/dream.data" $TCFG $TW "$T/dream/images/000003_dress.png" >"$T/pred" 2>&1
 check "stock darknet classifies a dreamed image" grep -q '%: dress' "$T/pred"
-./darknet inversion valid "$T/dream/dream.data" $TCFG $TW >"$T/valid" 2>&1
+"$DARKNET" inversion valid "$T/dream/dream.data" $TCFG $TW >"$T/valid" 2>&1
 check "valid reads dream.data" grep -qi 'top-1' "$T/valid"
 
 # Interrupted (kill -9 at several points) and rerun: the same files as an uninterrupted run.
 printf '[inversion]\nbatch=10\niterations=40\nimages=30\ngray=1\n[bn_stat]\nweight=1\n[adam]\nlr=0.05\nwarmup=5\n' > "$T/three.cfg"
-./darknet inversion dream "$T/three.cfg" $TCFG $TW -labels cfg/fmnist.labels -out "$T/whole" >/dev/null 2>&1
+"$DARKNET" inversion dream "$T/three.cfg" $TCFG $TW -labels cfg/fmnist.labels -out "$T/whole" >/dev/null 2>&1
 for t in 1 2 3; do
-    timeout -s KILL $t ./darknet inversion dream "$T/three.cfg" $TCFG $TW -labels cfg/fmnist.labels -out "$T/cut" >/dev/null 2>&1
+    timeout -s KILL $t "$DARKNET" inversion dream "$T/three.cfg" $TCFG $TW -labels cfg/fmnist.labels -out "$T/cut" >/dev/null 2>&1
 done
-./darknet inversion dream "$T/three.cfg" $TCFG $TW -labels cfg/fmnist.labels -out "$T/cut" >/dev/null 2>&1
+"$DARKNET" inversion dream "$T/three.cfg" $TCFG $TW -labels cfg/fmnist.labels -out "$T/cut" >/dev/null 2>&1
 check "resumed dream finishes" [ -s "$T/cut/dream.data" ]
 check "resumed dream: same images, grid and losses" sh -c "cd '$T' && for f in whole/images/*.png whole/grid.png whole/losses.csv; do cmp -s \$f cut/\${f#whole/} || exit 1; done"
 check "resumed dream: no temporary files" [ -z "$(find "$T/cut" -name '*.tmp.*')" ]
 expect_fail "another run in the same directory" "holds the output of another dream run" \
-    ./darknet inversion dream "$T/three.cfg" $TCFG $TW -labels cfg/fmnist.labels -out "$T/cut" -seed 7
+    "$DARKNET" inversion dream "$T/three.cfg" $TCFG $TW -labels cfg/fmnist.labels -out "$T/cut" -seed 7
 summary

@@ -5,6 +5,8 @@
 # refused before any work.
 cd "$(dirname "$0")/.." || exit 2
 . tests/shlib.sh
+# The program under test (make sanitize runs the suite on ./darknet-asan).
+DARKNET=${DARKNET:-./darknet}; export DARKNET
 T=$(mktemp -d /tmp/inv-distill-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 TCFG=cfg/fmnist-teacher.cfg TW=weights/fmnist-teacher.weights
@@ -15,12 +17,12 @@ printf '[inversion]\nbatch=50\niterations=60\ngray=1\n[bn_stat]\nweight=1\n[prio
 printf '[inversion]\nbatch=50\niterations=60\nimages=100\ngray=1\n[bn_stat]\nweight=1\n[adam]\nlr=0.05\nwarmup=5\n' > "$T/held.cfg"
 
 # Held-out synthetic images (another seed), labelled with the teacher's targets.
-./darknet inversion dream "$T/held.cfg" $TCFG $TW -labels cfg/fmnist.labels -out "$T/held" -seed 99 >/dev/null 2>&1
+"$DARKNET" inversion dream "$T/held.cfg" $TCFG $TW -labels cfg/fmnist.labels -out "$T/held" -seed 99 >/dev/null 2>&1
 check "held-out dream" [ -s "$T/held/dream.data" ]
-top1() { ./darknet inversion valid "$T/held/dream.data" "$1" "$2" 2>/dev/null | sed -n 's/^top-1 \([0-9]*\).*/\1/p'; }
+top1() { "$DARKNET" inversion valid "$T/held/dream.data" "$1" "$2" 2>/dev/null | sed -n 's/^top-1 \([0-9]*\).*/\1/p'; }
 
-./darknet inversion distill "$T/di.cfg" $TCFG $TW "$T/student0.cfg" -out "$T/d0" -labels cfg/fmnist.labels >/dev/null 2>&1
-./darknet inversion distill "$T/di.cfg" $TCFG $TW "$T/student.cfg" -out "$T/d1" -labels cfg/fmnist.labels >"$T/log" 2>&1
+"$DARKNET" inversion distill "$T/di.cfg" $TCFG $TW "$T/student0.cfg" -out "$T/d0" -labels cfg/fmnist.labels >/dev/null 2>&1
+"$DARKNET" inversion distill "$T/di.cfg" $TCFG $TW "$T/student.cfg" -out "$T/d1" -labels cfg/fmnist.labels >"$T/log" 2>&1
 check "distill runs" [ -s "$T/d1/student.weights" ]
 before=$(top1 "$T/student0.cfg" "$T/d0/student.weights"); after=$(top1 "$T/student.cfg" "$T/d1/student.weights")
 echo "  agreement with the teacher's targets on held-out images: before $before%, after $after%"
@@ -31,9 +33,9 @@ check "progress shows an ETA" grep -q ETA "$T/log"
 
 # Kill at several points, rerun until done: the same student as without interruption.
 for t in 3 5 7; do
-    timeout -s KILL $t ./darknet inversion distill "$T/di.cfg" $TCFG $TW "$T/student.cfg" -out "$T/d2" -labels cfg/fmnist.labels >/dev/null 2>&1
+    timeout -s KILL $t "$DARKNET" inversion distill "$T/di.cfg" $TCFG $TW "$T/student.cfg" -out "$T/d2" -labels cfg/fmnist.labels >/dev/null 2>&1
 done
-./darknet inversion distill "$T/di.cfg" $TCFG $TW "$T/student.cfg" -out "$T/d2" -labels cfg/fmnist.labels >"$T/log2" 2>&1
+"$DARKNET" inversion distill "$T/di.cfg" $TCFG $TW "$T/student.cfg" -out "$T/d2" -labels cfg/fmnist.labels >"$T/log2" 2>&1
 check "resumed run finishes" [ -s "$T/d2/student.weights" ]
 check "resumed student identical to uninterrupted" cmp -s "$T/d1/student.weights" "$T/d2/student.weights"
 check "resumed csv identical" cmp -s "$T/d1/distill.csv" "$T/d2/distill.csv"
@@ -41,9 +43,9 @@ check "no temporary files left" [ -z "$(find "$T/d2" -name '*.tmp.*')" ]
 
 # Networks that cannot be distilled: clear error, nothing written.
 sed 's/^width=28/width=32/; s/^height=28/height=32/' "$T/student.cfg" > "$T/wide.cfg"
-expect_fail "input size mismatch" "input sizes differ" ./darknet inversion distill "$T/di.cfg" $TCFG $TW "$T/wide.cfg" -out "$T/bad1"
+expect_fail "input size mismatch" "input sizes differ" "$DARKNET" inversion distill "$T/di.cfg" $TCFG $TW "$T/wide.cfg" -out "$T/bad1"
 check "input size mismatch: nothing written" [ ! -e "$T/bad1" ]
 sed 's/^filters=10$/filters=7/' "$T/student.cfg" > "$T/seven.cfg"
-expect_fail "output size mismatch" "output sizes differ" ./darknet inversion distill "$T/di.cfg" $TCFG $TW "$T/seven.cfg" -out "$T/bad2"
+expect_fail "output size mismatch" "output sizes differ" "$DARKNET" inversion distill "$T/di.cfg" $TCFG $TW "$T/seven.cfg" -out "$T/bad2"
 check "output size mismatch: nothing written" [ ! -e "$T/bad2" ]
 summary
