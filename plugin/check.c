@@ -203,7 +203,7 @@ int check_weights_file_size(const network *net, const char *cfg, const char *wei
     int version = (int)(10u * (unsigned)major + (unsigned)minor);
     size_t header_bytes = 3 * sizeof(int) + ((version >= 2 && major < 1000 && minor < 1000) ? sizeof(size_t) : sizeof(int));
     if (major > 1000 || minor > 1000)
-        WEIGHTS_FAIL("weights %s: transposed (major %d, minor %d) files are not supported", weights, major, minor);
+        WEIGHTS_FAIL("weights %s: header version %d.%d: not a Darknet weights file (or a transposed one, which is not supported)", weights, major, minor);
     size_t expected = header_bytes;
     for (int i = 0; i < net->n; ++i) expected += layer_weight_floats(&net->layers[i]) * sizeof(float);
     if ((size_t)st.st_size == expected) return 0;
