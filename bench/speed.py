@@ -1,0 +1,245 @@
+#!/usr/bin/python3
+"""`make bench`: the plugin's DeepInversion step against PyTorch, side by side.
+
+1. Equivalence: on the same input batch the plugin (bench/dream_bench.c, which
+   calls synth_loss) and the PyTorch reference (bench/torch_reference.py, in
+   float64) must agree on every loss term and on the input gradient; and on
+   the parameters after a few full steps (view, loss, Adam, clip) with a fixed
+   view. Fails the run if not.
+2. Speed: image-iterations per second of the full DeepInversion step
+   (synth_batch with cfg/fmnist-inversion.cfg's settings) for the plugin and
+   for PyTorch with the teacher's parameters requiring gradients (as the
+   original DeepInversion code leaves them) and frozen; same thread count on
+   both sides. GFLOP/s on the convolution work (forward + input-gradient
+   backward of conv/connected layers) next to a large square OpenBLAS sgemm
+   measured in the same run; peak RSS. Every case is a fresh process.
+The last line is `speedup <plugin / frozen PyTorch, shipped teacher, batch 256, 2 threads>`.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+PY = "/usr/bin/python3"
+REF = os.path.join(HERE, "torch_reference.py")
+OUT = os.path.join(ROOT, "out", "bench")
+TIME_ICFG = "cfg/fmnist-inversion.cfg"
+CHECK_ICFG = "bench/check-inversion.cfg"
+
+
+def run(cmd, env=None, capture=True):
+    e = dict(os.environ)
+    e.update(env or {})
+    r = subprocess.run(cmd, cwd=ROOT, env=e, stdout=subprocess.PIPE if capture else None,
+                       stderr=subprocess.PIPE if capture else None, text=True)
+    if r.returncode:
+        sys.stderr.write((r.stdout or "") + (r.stderr or ""))
+        sys.exit(f"bench: command failed ({r.returncode}): {' '.join(cmd)}")
+    return r.stdout
+
+
+def kv(line):
+    return dict(f.split("=", 1) for f in line.split())
+
+
+def terms(path):
+    return {l.split()[1]: float(l.split()[2]) for l in open(path) if l.startswith("term ")}
+
+
+def threads_env(n, coretype=None):
+    e = {"OPENBLAS_NUM_THREADS": str(n), "OMP_NUM_THREADS": str(n)}
+    if coretype:
+        e["OPENBLAS_CORETYPE"] = coretype
+    return e
+
+
+def teachers():
+    """(name, cfg, weights, note): the shipped teacher (random weights with
+    calibrated BN statistics until weights/fmnist-teacher.weights exists) and
+    ResNet-18 at 28x28 with random weights."""
+    os.makedirs(OUT, exist_ok=True)
+    out = []
+    shipped = "weights/fmnist-teacher.weights"
+    for name, cfg, w in [("fmnist-teacher", "cfg/fmnist-teacher.cfg", shipped),
+                         ("resnet18-28", "cfg/resnet18-28.cfg", None)]:
+        if w and os.path.exists(os.path.join(ROOT, w)):
+            out.append((name, cfg, w, "trained weights"))
+            continue
+        w = f"out/bench/{name}-random.weights"
+        p = os.path.join(ROOT, w)
+        if not os.path.exists(p) or os.path.getmtime(p) < os.path.getmtime(os.path.join(ROOT, cfg)):
+            run([PY, REF, "genweights", cfg, w, "1"])
+        out.append((name, cfg, w, "random weights, calibrated BN statistics"))
+    return out
+
+
+def check(harness, ts, batch=16):
+    print("== equivalence: plugin (float32) against the PyTorch reference (float64)")
+    ok = True
+    for name, cfg, w, _ in ts:
+        shape = run([PY, "-c", f"import sys; sys.path.insert(0, {HERE!r}); import torch_reference as t; "
+                               f"print(*t.parse_network({cfg!r})[0])"]).split()
+        c, h, wd = map(int, shape)
+        rng = np.random.default_rng(7)
+        x = np.clip(0.5 + 0.2 * rng.standard_normal((batch, c, h, wd)), 0, 1).astype("<f4")
+        t = (np.arange(batch) % 10).astype("<i4")
+        inp = f"{OUT}/check-{name}.f32"
+        with open(inp, "wb") as f:
+            f.write(x.tobytes() + t.tobytes())
+        pl, tr, t32 = f"{OUT}/check-{name}-plugin", f"{OUT}/check-{name}-torch", f"{OUT}/check-{name}-torch32"
+        run([harness, "loss", CHECK_ICFG, cfg, w, str(batch), inp, pl], threads_env(1))
+        run([PY, REF, "loss", cfg, w, pl + ".txt", inp, tr, "float64"], threads_env(1))
+        run([PY, REF, "loss", cfg, w, pl + ".txt", inp, t32, "float32"], threads_env(1))
+        a, b = terms(pl + ".txt"), terms(tr + ".txt")
+        for k in ("ce", "bn", "tv_l1", "tv_l2", "l2", "total"):
+            rel = abs(a[k] - b[k]) / max(abs(b[k]), 1e-12)
+            good = rel <= 1e-4
+            ok &= good
+            print(f"  {name:15s} {k:6s} plugin {a[k]:.9g}  torch {b[k]:.9g}  rel {rel:.1e}  {'ok' if good else 'FAIL'}")
+        ga, gb, gc = (np.fromfile(p + ".grad", "<f4").astype("f8") for p in (pl, tr, t32))
+        rel = np.linalg.norm(ga - gb) / np.linalg.norm(gb)
+        rmax = np.abs(ga - gb).max() / np.abs(gb).max()
+        floor = np.linalg.norm(gc - gb) / np.linalg.norm(gb)
+        # Float32 rounding flips a few leaky/max-pool decisions in a deep random
+        # net; PyTorch's own float32 run shows the size of that (the floor).
+        good = rel <= max(2e-3, 2 * floor) and rmax <= 1e-2
+        ok &= good
+        print(f"  {name:15s} input gradient: rel L2 {rel:.1e}, max {rmax:.1e} "
+              f"(PyTorch float32 vs float64: {floor:.1e})  {'ok' if good else 'FAIL'}")
+    # Full steps (view with gray copy, roll, flip; loss; view^T; Adam with
+    # warm-up; clip) on the shipped teacher, whose gradient is well conditioned.
+    # (Adam's first steps are ~lr * sign(g): on a deep random net float32 noise
+    # flips the sign of near-zero gradient components, so only the loss and
+    # gradient are compared there.)
+    name, cfg, w, _ = ts[0]
+    inp = f"{OUT}/check-{name}.f32"
+    pl, tr = f"{OUT}/step-{name}-plugin", f"{OUT}/step-{name}-torch"
+    view = ["5", "1", "-2", "1"]
+    run([harness, "step", TIME_ICFG, cfg, w, str(batch), inp, pl] + view, threads_env(1))
+    run([PY, REF, "step", cfg, w, pl + ".txt", inp, tr] + view, threads_env(1))
+    a, b = np.fromfile(pl + ".params", "<f4"), np.fromfile(tr + ".params", "<f4")
+    x0 = np.fromfile(inp, "<f4")[:a.size]
+    rel = np.linalg.norm(a - b) / np.linalg.norm(b - x0)
+    good = rel <= 1e-3
+    ok &= good
+    print(f"  {name:15s} 5 steps ({TIME_ICFG}: gray, Adam, warm-up; view dy=1 dx=-2 flip): "
+          f"parameter update rel L2 {rel:.1e}, max |diff| {np.abs(a - b).max():.1e}  {'ok' if good else 'FAIL'}")
+    if not ok:
+        sys.exit("bench: the plugin and the PyTorch reference disagree")
+
+
+def torch_conv_kernel():
+    """The oneDNN implementation PyTorch's convolutions run (from DNNL_VERBOSE)."""
+    code = ("import torch, torch.nn.functional as F\n"
+            "x = torch.rand(16, 32, 14, 14, requires_grad=True)\n"
+            "F.conv2d(x, torch.rand(64, 32, 3, 3), None, 1, 1).sum().backward()\n")
+    out = run([PY, "-c", code], {"DNNL_VERBOSE": "1", "OMP_NUM_THREADS": "1"})
+    impl = sorted({l.split(",")[4] for l in out.splitlines() if ",exec,cpu,convolution," in l})
+    return "oneDNN " + "/".join(impl) if impl else "PyTorch native (no oneDNN)"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--harness", default="build/bench/dream_bench")
+    ap.add_argument("--min-seconds", type=float, default=3.0, help="timed run length per case")
+    ap.add_argument("--batches", default="64,256")
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--teachers", default="fmnist-teacher,resnet18-28")
+    ap.add_argument("--skip-check", action="store_true")
+    a = ap.parse_args()
+    harness = os.path.join(ROOT, a.harness) if not os.path.isabs(a.harness) else a.harness
+    t_start = time.time()
+    ts = teachers()
+    for name, cfg, w, note in ts:
+        print(f"teacher {name}: {cfg} {w} ({note})")
+    if not a.skip_check:
+        check(harness, ts)
+
+    threads = [int(t) for t in a.threads.split(",")]
+    batches = [int(b) for b in a.batches.split(",")]
+    print("== sgemm peak (OpenBLAS, square, best of 3)")
+    peak, kernel = {}, None
+    for n in threads:
+        r = kv(run([harness, "sgemm", "3072", "3"], threads_env(n)))
+        peak[n], kernel = float(r["gflops"]), r["kernel"]
+        print(f"  {n} thread(s): {peak[n]:.1f} GFLOP/s  (n=3072, kernel {kernel})")
+    tconv = torch_conv_kernel()
+    print(f"== kernels: plugin: OpenBLAS {kernel} sgemm (im2col + gemm); PyTorch: {tconv} convolutions, "
+          f"OpenBLAS {kernel} matmul (OPENBLAS_CORETYPE={kernel} given to both)")
+
+    rows = []
+    print("== timing (image-iterations per second of the full step; each case a fresh process)")
+    for name, cfg, w, _ in ts:
+        if name not in a.teachers.split(","):
+            continue
+        for b in batches:
+            ptxt = f"{OUT}/params-{name}-{b}.txt"
+            run([harness, "params", TIME_ICFG, cfg, w, str(b), ptxt])
+            for n in threads:
+                env = threads_env(n, kernel)
+                res = [kv(run([harness, "time", TIME_ICFG, cfg, w, str(b), "0", str(a.min_seconds)], env))]
+                for mode in ("grad", "frozen"):
+                    res.append(kv(run([PY, REF, "time", cfg, w, ptxt, "0", str(n), mode, str(a.min_seconds)], env)))
+                for r in res:
+                    r.update(teacher=name, threads=n, batch=b)
+                    r["peak"] = 100 * float(r["gflops"]) / peak[n]
+                    print(f"  {name:15s} batch {b:3d} threads {n} {r['impl']:13s} {float(r['img_it_s']):9.1f} img-it/s "
+                          f"{float(r['gflops']):6.1f} GFLOP/s ({r['peak']:4.1f}% of peak) RSS {float(r['rss_mib']):7.1f} MiB"
+                          f"  [{r['iters']} iterations, {float(r['seconds']):.1f} s]", flush=True)
+                rows += res
+
+    def row_of(t, b, n, impl):
+        for r in rows:
+            if (r["teacher"], r["batch"], r["threads"], r["impl"]) == (t, b, n, impl):
+                return r
+
+    lines = ["| teacher | batch | threads | implementation | img-it/s | ms/iteration | conv GFLOP/s | % of sgemm peak | peak RSS MiB | RSS KiB/image |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        ips = float(r["img_it_s"])
+        lines.append(f"| {r['teacher']} | {r['batch']} | {r['threads']} | {r['impl']} | {ips:.1f} | "
+                     f"{1000 * r['batch'] / ips:.1f} | {float(r['gflops']):.1f} | {r['peak']:.1f} | "
+                     f"{float(r['rss_mib']):.0f} | {1024 * float(r['rss_mib']) / r['batch']:.0f} |")
+    lines.append("")
+    lines.append(f"sgemm peak (OpenBLAS {kernel}, n=3072): " + ", ".join(f"{n} thread(s) {peak[n]:.1f} GFLOP/s" for n in threads))
+    lines.append("")
+    lines.append("| teacher | batch | threads | plugin / PyTorch frozen | plugin / PyTorch requires-grad |")
+    lines.append("|---|---|---|---|---|")
+    for name, *_ in ts:
+        for b in batches:
+            for n in threads:
+                p, g, f = (row_of(name, b, n, i) for i in ("plugin", "torch-grad", "torch-frozen"))
+                if p and f:
+                    lines.append(f"| {name} | {b} | {n} | {float(p['img_it_s']) / float(f['img_it_s']):.2f}x | "
+                                 f"{float(p['img_it_s']) / float(g['img_it_s']):.2f}x |")
+    # Memory per image: the slope of peak RSS between the two batch sizes.
+    if len(batches) >= 2:
+        lo, hi = min(batches), max(batches)
+        lines.append("")
+        for name, *_ in ts:
+            for impl in ("plugin", "torch-grad", "torch-frozen"):
+                r0, r1 = row_of(name, lo, threads[-1], impl), row_of(name, hi, threads[-1], impl)
+                if r0 and r1:
+                    slope = 1024 * (float(r1["rss_mib"]) - float(r0["rss_mib"])) / (hi - lo)
+                    lines.append(f"- {name} {impl}: {slope:.0f} KiB per additional image of batch "
+                                 f"(peak RSS {float(r0['rss_mib']):.0f} MiB at {lo}, {float(r1['rss_mib']):.0f} MiB at {hi})")
+    table = "\n".join(lines)
+    with open(f"{OUT}/results.md", "w") as f:
+        f.write(table + "\n")
+    print("== results (also in out/bench/results.md)")
+    print(table)
+    print(f"bench: {time.time() - t_start:.0f} s")
+    p, f = row_of("fmnist-teacher", 256, 2, "plugin"), row_of("fmnist-teacher", 256, 2, "torch-frozen")
+    if p and f:
+        print(f"speedup {float(p['img_it_s']) / float(f['img_it_s']):.2f}")
+    else:
+        print("speedup n/a (the fmnist-teacher batch 256, 2 threads case was not run)")
+
+
+if __name__ == "__main__":
+    main()
