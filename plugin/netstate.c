@@ -20,8 +20,23 @@ void save_weights_atomic(network *net, const char *path)
     struct stat st;
     size_t want = expected_weights_bytes(net);
     if (stat(tmp, &st) != 0 || (size_t)st.st_size != want) {
+        // Darknet's save_weights checks no write: writing the missing bytes
+        // again tells why (ENOSPC, EDQUOT, EIO...).
+        long long got = stat(tmp, &st) == 0 ? (long long)st.st_size : -1;
+        int err = EIO;
+        FILE *f = got >= 0 && (size_t)got < want ? fopen(tmp, "ab") : NULL;
+        if (f) {
+            static const char zeros[4096];
+            for (size_t left = want - (size_t)got; left > 0;) {
+                size_t k = left < sizeof zeros ? left : sizeof zeros;
+                if (fwrite(zeros, 1, k, f) != k) { err = errno; break; }
+                left -= k;
+            }
+            if (fflush(f) != 0 || fsync(fileno(f)) != 0) err = errno;
+            fclose(f);
+        }
         unlink(tmp);
-        inv_die("writing %s failed: %lld bytes written, %zu expected (disk full?)", path, (long long)st.st_size, want);
+        inv_die("cannot write %s: %s (%lld of %zu bytes written)", path, strerror(err), got, want);
     }
     FILE *f = fopen(tmp, "rb+");
     if (!f || fsync(fileno(f)) != 0) { unlink(tmp); inv_die("cannot sync %s: %s", tmp, strerror(errno)); }
