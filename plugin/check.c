@@ -65,6 +65,27 @@ static int buf_add(text_buf *b, const char *s, size_t n)
     return 0;
 }
 
+// Keys Darknet divides by or sizes buffers with (read with atoi, unchecked):
+// zero, negative or absurd values crash its parser (SIGFPE, abort) or ask for
+// impossible allocations, so they must be positive integers here.
+static const struct { const char *sections, *keys; } positive_keys[] = {
+    {" net network ", " width height channels batch subdivisions "},
+    {" convolutional conv deconvolutional deconv local ", " filters size stride groups "},
+    {" connected conn ", " output "},
+    {" maxpool max ", " size stride "},
+};
+
+static int is_positive_key(const char *section, const char *key)
+{
+    char s[80], k[80];
+    if (strlen(section) > 64 || strlen(key) > 64) return 0;
+    snprintf(s, sizeof s, " %s ", section);
+    snprintf(k, sizeof k, " %s ", key);
+    for (size_t i = 0; i < sizeof positive_keys / sizeof *positive_keys; ++i)
+        if (strstr(positive_keys[i].sections, s) && strstr(positive_keys[i].keys, k)) return 1;
+    return 0;
+}
+
 #define CFG_FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); goto fail; } while (0)
 
 int check_cfg_text(const char *text, size_t len, const char *cfg, int batch, layer_set allowed,
@@ -74,6 +95,7 @@ int check_cfg_text(const char *text, size_t len, const char *cfg, int batch, lay
     char *line = NULL;
     if (memchr(text, 0, len)) CFG_FAIL("%s: NUL byte in cfg (not a text file?)", cfg);
     int lineno = 0, in_net = 0, first = 1, layer = -1;
+    char section[64] = "";
     for (size_t pos = 0; pos < len;) {
         const char *nl = memchr(text + pos, '\n', len - pos);
         size_t n = nl ? (size_t)(nl - (text + pos)) + 1 : len - pos;   // with its newline
@@ -102,6 +124,7 @@ int check_cfg_text(const char *text, size_t len, const char *cfg, int batch, lay
                 CFG_FAIL("%s:%d: layer %d [%s] is not supported: inversion cannot differentiate it", cfg, lineno, layer, name);
             first = 0;
             in_net = is_net;
+            snprintf(section, sizeof section, "%s", name);
             if (copy && buf_add(&out, raw, n)) CFG_FAIL("out of memory");
             if (copy && in_net && batch > 0) {
                 char set[64];
@@ -109,6 +132,21 @@ int check_cfg_text(const char *text, size_t len, const char *cfg, int batch, lay
                 if (buf_add(&out, set, (size_t)k)) CFG_FAIL("out of memory");
             }
             continue;
+        }
+        if (section[0] && *s != '#' && *s != ';' && strchr(s, '=')) {
+            char kv[160];
+            snprintf(kv, sizeof kv, "%s", s);
+            char *eq = strchr(kv, '=');
+            if (eq) {
+                *eq = 0;
+                char *key = trim(kv), *value = trim(eq + 1), *end;
+                if (is_positive_key(section, key)) {
+                    errno = 0;
+                    long v = strtol(value, &end, 10);   // Darknet's atoi reads the leading digits
+                    if (end == value || errno || v <= 0 || v > (1L << 24))
+                        CFG_FAIL("%s:%d: [%s] %s=%s: must be a positive integer", cfg, lineno, section, key, value);
+                }
+            }
         }
         if (in_net && batch > 0 && (!strncmp(s, "batch", 5) || !strncmp(s, "subdivisions", 12))) {
             char *eq = strchr(s, '=');

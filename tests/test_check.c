@@ -34,6 +34,14 @@ int main(void)
     CHECK(fails("width=3\n", 0, LAYERS_TRAIN, "x.cfg: no [net] section"), "no net");
     CHECK(fails("[net]\nwidth=3\n", 0, LAYERS_TRAIN, "x.cfg: the cfg has no layers"), "no layers");
     CHECK(fails("", 0, LAYERS_TRAIN, "x.cfg: no [net] section"), "empty");
+    // Values Darknet's parser would divide by or crash on.
+    CHECK(fails("[net]\nwidth=0\n[conv]\n", 0, LAYERS_TRAIN, "x.cfg:2: [net] width=0: must be a positive integer"), "width 0");
+    CHECK(fails("[net]\n[conv]\ngroups = 0\n", 0, LAYERS_TRAIN, "x.cfg:3: [conv] groups=0: must be a positive integer"), "groups 0");
+    CHECK(fails("[net]\n[convolutional]\nfilters=-3\n", 0, LAYERS_TRAIN, "[convolutional] filters=-3"), "negative filters");
+    CHECK(fails("[net]\n[connected]\noutput=abc\n", 0, LAYERS_TRAIN, "[connected] output=abc"), "output not a number");
+    CHECK(fails("[net]\n[maxpool]\nstride=99999999999\n", 0, LAYERS_TRAIN, "[maxpool] stride=99999999999"), "huge stride");
+    CHECK(!fails("[net]\nwidth=28\n[upsample]\nstride=-2\n[shortcut]\nfrom=-3\n[route]\nlayers=-1,-4\n", 0, LAYERS_TRAIN, "x"),
+          "negative values where Darknet means them");
     CHECK(check_cfg_text("[net]\n\0[conv]\n", 14, "x.cfg", 0, LAYERS_TRAIN, NULL, err, sizeof err) == -1
           && strstr(err, "NUL byte"), "NUL byte: %s", err);
     // A line longer than any buffer is one line: the next is still line 3.
