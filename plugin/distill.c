@@ -372,5 +372,18 @@ int run_distill(int argc, char **argv)
         print_classifier_score(stdout, &sc, vd.labels);
         free_classifier_score(&sc);
     }
+
+    free_labelled_set(&valid);
+    free_classifier_data(&pd);
+    free_classifier_data(&vd);
+    free(d.csv);
+    free_pool(&d.pool);
+    free_label_set(&d.labels);
+    free_synth(d.syn);
+    if (d.sfrozen) { free_frozen_net(d.sfrozen); free_network(d.ssyn); }
+    if (d.tsyn) { network *ts = d.tsyn->net; free_frozen_net(d.tsyn); free_network(ts); }
+    free_frozen_net(d.tkd);
+    free_network(tk);
+    free_network(s);
     return 0;
 }
