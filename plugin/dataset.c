@@ -79,8 +79,10 @@ labelled_set load_labelled_list(const char *list, char **labels, int classes, in
         int iw, ih, ic;
         unsigned char *pix = stbi_load(paths[i], &iw, &ih, &ic, c);
         if (!pix) inv_die("%s: cannot read image %s: %s", list, paths[i], stbi_failure_reason());
-        if (iw != w || ih != h)
+        if (iw != w || ih != h) {
+            stbi_image_free(pix);
             inv_die("%s: image %s is %dx%d, the network takes %dx%d (resize the dataset)", list, paths[i], iw, ih, w, h);
+        }
         float *x = labelled_image(&s, i);
         for (int k = 0; k < c; ++k)
             for (int p = 0; p < w * h; ++p) x[k * w * h + p] = pix[p * c + k] / 255.0f;

@@ -39,7 +39,8 @@ static char *write_file(const char *name, const char *text)
 static char *labels[] = {"cat", "dog"};
 
 // Runs a loader in a child; true when it exits 1 (a clear error, not a crash).
-static int dies(const char *list, int w)
+// Frees list (a path from write_file).
+static int dies(char *list, int w)
 {
     pid_t pid = fork();
     if (pid == 0) {
@@ -49,6 +50,7 @@ static int dies(const char *list, int w)
     }
     int st;
     waitpid(pid, &st, 0);
+    free(list);
     return WIFEXITED(st) && WEXITSTATUS(st) == 1;
 }
 
@@ -88,10 +90,12 @@ int main(void)
     char *lab = write_file("labels.txt", "cat\ndog\n");
     char text[1024];
     snprintf(text, sizeof text, "classes = 2\ntrain=%s\n# comment\nlabels=%s\n", good, lab);
-    classifier_data d = read_classifier_data(write_file("x.data", text));
+    char *data = write_file("x.data", text);
+    classifier_data d = read_classifier_data(data);
     CHECK(d.classes == 2 && !strcmp(d.labels[1], "dog") && d.train && !strcmp(d.train, good) && !d.valid, "data file");
     CHECK(!strcmp(classifier_list(&d, "train"), good), "train list");
     free_classifier_data(&d);
+    free(data); free(lab); free(good);
 
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -r %s", dir);
