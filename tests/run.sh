@@ -3,7 +3,7 @@
 # "N passed, N failed" and fails if any test failed.
 cd "$(dirname "$0")/.." || exit 2
 passed=0; failed=0
-for t in "$@" tests/*.sh; do
+for t in "$@" tests/test_*.sh; do
     [ "$t" = tests/run.sh ] && continue
     [ -e "$t" ] || continue
     echo "== $t"

@@ -1,0 +1,18 @@
+# Helpers for the shell tests: check NAME CMD... and expect_fail NAME MSG CMD...,
+# ending with summary, which prints "N passed, N failed".
+passed=0; failed=0
+check() {
+    name=$1; shift
+    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL $name"; fi
+}
+# The command must exit non-zero and print MSG (a fixed string) on stderr.
+expect_fail() {
+    name=$1 msg=$2; shift 2
+    err=$("$@" 2>&1 >/dev/null); rc=$?
+    if [ $rc -ne 0 ] && printf '%s' "$err" | grep -qF -- "$msg"; then passed=$((passed + 1))
+    else failed=$((failed + 1)); echo "FAIL $name (exit $rc): expected '$msg', got: $(printf '%s' "$err" | tail -3)"; fi
+}
+summary() {
+    echo "$passed passed, $failed failed"
+    [ $failed -eq 0 ]
+}
