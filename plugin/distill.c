@@ -319,8 +319,7 @@ int run_distill(int argc, char **argv)
         char eta[32];
         format_duration((now_seconds() - t0) / (b + 1 - resume_synth) * (upfront - b - 1), eta, sizeof eta);
         fprintf(stderr, "distill: synthesized batch %d/%d (pool %d images)  ETA %s\n", b + 1, upfront, d.pool.n, eta);
-        if (b + 1 < upfront) continue;
-        save_backup(&d, last_backup);   // the synthesized pool is a resume point of its own
+        save_backup(&d, last_backup);   // synthesis is the costly part: every batch is a resume point
         last_backup = (int)get_current_batch(s);
     }
     if (d.pool.n == 0) inv_die("the pool is empty");
