@@ -2,8 +2,10 @@
 # The paper's Table 1 for our Fashion-MNIST teacher -> student pair, on the
 # 10,000-image test set: the student trained on real data (the ceiling), KD on
 # real data, and data-free KD on random noise, DeepDream images (BN-statistic
-# term off), DeepInversion images and Adaptive DeepInversion. Each row reports
-# its synthetic images and the CPU time (user + system) it took.
+# term off), DeepInversion images and Adaptive DeepInversion. Every row trains
+# cfg/fmnist-student.cfg with the same schedule; it reports its synthetic
+# images and the CPU time (user + system, synthesis included) it took.
+# The rows run in two lanes, one per core.
 # Usage: sh bench/distill_table.sh          (results in out/bench-distill/)
 set -eu
 cd "$(dirname "$0")/.."
@@ -14,39 +16,41 @@ T="cfg/fmnist-teacher.cfg weights/fmnist-teacher.weights"
 S=cfg/fmnist-student.cfg
 DATA=data/fmnist/fmnist.data
 L=cfg/fmnist.labels
-N=${POOL_IMAGES:-$(sed -n 's/^images=//p' cfg/fmnist-distill.cfg | head -1)}
+N=$(sed -n 's/^images=//p' cfg/fmnist-distill.cfg | head -1)
+export OPENBLAS_NUM_THREADS=1   # one core per lane
 
-cpu() {  # runs a command, appends its CPU seconds to $O/cpu.$1
+cpu() {  # tag, command...: runs it, adds its CPU seconds to $O/cpu.tag
     tag=$1; shift
-    /usr/bin/time -f "%U %S" -o "$O/time.tmp" "$@" >>"$O/$tag.log" 2>&1 || { tail -5 "$O/$tag.log"; exit 1; }
-    awk '{print $1 + $2}' "$O/time.tmp" >> "$O/cpu.$tag"
+    /usr/bin/time -f "%U %S" -o "$O/time.$tag" "$@" >>"$O/$tag.log" 2>&1 || { echo "$tag failed:"; tail -5 "$O/$tag.log"; exit 1; }
+    awk '{print $1 + $2}' "$O/time.$tag" >> "$O/cpu.$tag"
 }
 top1() { ./darknet inversion valid $DATA $S "$1" 2>/dev/null | sed -n 's/^top-1 \([0-9.]*\)%.*/\1/p'; }
-row() {  # name, images, tag, weights
-    printf '| %-36s | %6s | %7s | %8.0f |\n' "$1" "$2" "$(top1 "$4")" "$(awk '{s += $1} END {print s}' "$O/cpu.$3")"
+row() {  # name, synthetic images, tag, weights
+    printf '| %-30s | %6s | %6s | %6.0f |\n' "$1" "$2" "$(top1 "$4")" "$(awk '{s += $1} END {print s}' "$O/cpu.$3")"
 }
-pooled_cfg() {  # a distill cfg that only trains on a given pool
-    sed 's/^images=.*/images=0/; s/^every=.*/every=0/' cfg/fmnist-distill.cfg > "$O/pool-only.cfg"
-}
-rm -f "$O"/cpu.* "$O"/*.log
-pooled_cfg
-
-# Ceiling: the student on the real training set.
-cpu real ./darknet inversion train $DATA $S -out "$O/real.weights" -seed 1
-# KD on the real training set.
-cpu kdreal ./darknet inversion distill "$O/pool-only.cfg" $T $S -out "$O/kd-real" -pool $DATA -seed 1
-# Random noise: dream with a zero learning rate keeps the starting pixels.
-sed 's/^lr=.*/lr=0/' cfg/fmnist-inversion.cfg > "$O/noise.cfg"
-cpu noise ./darknet inversion dream "$O/noise.cfg" $T -labels $L -out "$O/noise-images" -n "$N"
-cpu noise ./darknet inversion distill "$O/pool-only.cfg" $T $S -out "$O/kd-noise" -pool "$O/noise-images/dream.data" -seed 1
+rm -rf "$O"/cpu.* "$O"/time.* "$O"/*.log "$O"/kd-* "$O"/*-images
+# Train only on a given pool: no synthesis.
+sed 's/^images=.*/images=0/; s/^every=.*/every=0/' cfg/fmnist-distill.cfg > "$O/pool-only.cfg"
+# Random noise: the starting pixels (one iteration at learning rate 0).
+sed 's/^lr=.*/lr=0/; /^\[inversion\]/,/^\[/{s/^iterations=.*/iterations=1/}' cfg/fmnist-inversion.cfg > "$O/noise.cfg"
 # DeepDream: the BN-statistic term off.
 sed 's/^\[bn_stat\]$/[bn_stat]\nweight=0/; /^\[bn_stat\]/,/^\[/{/^weight=[0-9.]*$/d}' cfg/fmnist-inversion.cfg > "$O/deepdream.cfg"
-cpu deepdream ./darknet inversion dream "$O/deepdream.cfg" $T -labels $L -out "$O/deepdream-images" -n "$N"
-cpu deepdream ./darknet inversion distill "$O/pool-only.cfg" $T $S -out "$O/kd-deepdream" -pool "$O/deepdream-images/dream.data" -seed 1
-# DeepInversion, synthesized up front by distill itself.
-cpu di ./darknet inversion distill cfg/fmnist-distill.cfg $T $S -out "$O/kd-di" -labels $L -seed 1
-# Adaptive DeepInversion.
-cpu adi ./darknet inversion distill cfg/fmnist-adi.cfg $T $S -out "$O/kd-adi" -labels $L -seed 1
+
+lane1() {
+    cpu di ./darknet inversion distill cfg/fmnist-distill.cfg $T $S -out "$O/kd-di" -labels $L -seed 1
+    cpu noise ./darknet inversion dream "$O/noise.cfg" $T -labels $L -out "$O/noise-images" -n "$N"
+    cpu noise ./darknet inversion distill "$O/pool-only.cfg" $T $S -out "$O/kd-noise" -pool "$O/noise-images/dream.data" -seed 1
+    cpu real ./darknet inversion train $DATA $S -out "$O/real.weights" -seed 1
+}
+lane2() {
+    cpu adi ./darknet inversion distill cfg/fmnist-adi.cfg $T $S -out "$O/kd-adi" -labels $L -seed 1
+    cpu deepdream ./darknet inversion dream "$O/deepdream.cfg" $T -labels $L -out "$O/deepdream-images" -n "$N"
+    cpu deepdream ./darknet inversion distill "$O/pool-only.cfg" $T $S -out "$O/kd-deepdream" -pool "$O/deepdream-images/dream.data" -seed 1
+    cpu kdreal ./darknet inversion distill "$O/pool-only.cfg" $T $S -out "$O/kd-real" -pool $DATA -seed 1
+}
+lane1 & p1=$!
+lane2 & p2=$!
+wait $p1 && wait $p2
 
 NADI=$(wc -l < "$O/kd-adi/pool.list")
 echo "| student trained on | synthetic images | top-1 % | CPU s |"
@@ -57,4 +61,4 @@ row "KD, random noise" "$N" noise "$O/kd-noise/student.weights"
 row "KD, DeepDream (bn_stat off)" "$N" deepdream "$O/kd-deepdream/student.weights"
 row "KD, DeepInversion" "$N" di "$O/kd-di/student.weights"
 row "KD, Adaptive DeepInversion" "$NADI" adi "$O/kd-adi/student.weights"
-echo "teacher: $(./darknet inversion valid $DATA $T 2>/dev/null | sed -n 's/^top-1 \([0-9.]*\)%.*/\1/p')%"
+echo "teacher: $(./darknet inversion valid $DATA $T 2>/dev/null | sed -n 's/^top-1 \([0-9.]*\)%.*/\1/p')% top-1"
