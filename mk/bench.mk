@@ -1,5 +1,7 @@
 # Speed benchmark: the plugin's DeepInversion step against a PyTorch reference
-# (python3-torch for /usr/bin/python3). Not part of `make test`. See bench/SPEED.md.
+# (python3-torch for Debian's /usr/bin/python3). Not part of `make test`, so
+# CI does not need PyTorch: `make bench-deps` (as root) installs it.
+# Results and how to read them: bench/SPEED.md.
 BENCH_PYTHON ?= /usr/bin/python3
 BENCH_FLAGS ?=
 
@@ -8,6 +10,11 @@ build/bench/dream_bench: bench/dream_bench.c $(LIBOBJ) $(wildcard plugin/*.h) | 
 	$(CC) $(CFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
 
 bench: build/bench/dream_bench
+	@$(BENCH_PYTHON) -c 'import torch, numpy' 2>/dev/null || \
+	    { echo "make bench needs python3-torch for $(BENCH_PYTHON): run 'make bench-deps' as root" >&2; exit 1; }
 	$(BENCH_PYTHON) bench/speed.py --harness build/bench/dream_bench $(BENCH_FLAGS)
 
-.PHONY: bench
+bench-deps:
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-torch python3-numpy
+
+.PHONY: bench bench-deps
