@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "device.h"
 #include "util.h"
 
 // Section names Darknet's parser knows, and whether the frozen backward supports them.
@@ -297,6 +298,11 @@ network *load_checked_network(const char *cfg, const char *weights, int batch, l
 {
     char *tmp = checked_cfg_copy(cfg, batch, allowed);
     int saved = silence_stderr();
+#ifdef GPU
+    // Darknet's parser and load_weights allocate and fill device buffers when
+    // the global gpu_index is a device: only frozen networks go there.
+    gpu_index = allowed == LAYERS_FROZEN ? inv_gpu : -1;
+#endif
     network *net = parse_network_cfg(tmp);
     restore_stderr(saved);
     unlink(tmp);
@@ -309,6 +315,9 @@ network *load_checked_network(const char *cfg, const char *weights, int batch, l
         load_weights(net, (char *)weights);
         restore_stderr(saved);
     }
+#ifdef GPU
+    gpu_index = -1;
+#endif
     net->train = 0;
     return net;
 }

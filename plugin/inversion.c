@@ -1,5 +1,7 @@
 #include "inversion.h"
 
+#include "device.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +23,8 @@ static void usage(const char *prog)
            "DeepInversion (Yin et al., CVPR 2020) for Darknet classifiers: data-free image synthesis\n"
            "from a trained .cfg + .weights, and the tools around it.\n\nverbs:\n", prog, prog);
     for (size_t i = 0; i < sizeof verbs / sizeof *verbs; ++i) printf("  %-14s %s\n", verbs[i].name, verbs[i].summary);
+    printf("\nevery verb also takes -gpu N (the teacher on CUDA device N; darknet-gpu's default is 0)\n"
+           "and -nogpu (everything on the CPU, the default of a build without GPU support).\n");
 }
 
 int run_inversion(int argc, char **argv)
@@ -30,7 +34,10 @@ int run_inversion(int argc, char **argv)
         return argc < 3 ? 1 : 0;
     }
     for (size_t i = 0; i < sizeof verbs / sizeof *verbs; ++i)
-        if (!strcmp(argv[2], verbs[i].name)) return verbs[i].run(argc, argv);
+        if (!strcmp(argv[2], verbs[i].name)) {
+            if (!wants_help(argc, argv)) device_select(&argc, argv, 3);
+            return verbs[i].run(argc, argv);
+        }
     fprintf(stderr, "darknet inversion: unknown verb '%s'\n\n", argv[2]);
     usage(argv[0]);
     return 1;
