@@ -12,7 +12,7 @@
 #define MAX_FROZEN 16
 static struct { layer *layers; frozen_net *f; } registry[MAX_FROZEN];
 
-static frozen_net *lookup(const network *net)
+frozen_net *frozen_lookup(const network *net)
 {
     for (int i = 0; i < MAX_FROZEN; ++i)
         if (registry[i].layers == net->layers) return registry[i].f;
@@ -44,7 +44,7 @@ static void backward_frozen_bn(const layer *l, const bn_stat_layer *s)
 static void backward_frozen_convolutional(layer l, network net)
 {
     gradient_array(l.output, l.outputs * l.batch, l.activation, l.delta);
-    if (l.batch_normalize) backward_frozen_bn(&l, &lookup(&net)->bn[net.index]);
+    if (l.batch_normalize) backward_frozen_bn(&l, &frozen_lookup(&net)->bn[net.index]);
     if (!net.delta) return;
     int m = l.n / l.groups;
     int n = l.size * l.size * l.c / l.groups;
@@ -68,7 +68,7 @@ static void backward_frozen_convolutional(layer l, network net)
 static void backward_frozen_connected(layer l, network net)
 {
     gradient_array(l.output, l.outputs * l.batch, l.activation, l.delta);
-    if (l.batch_normalize) backward_frozen_bn(&l, &lookup(&net)->bn[net.index]);
+    if (l.batch_normalize) backward_frozen_bn(&l, &frozen_lookup(&net)->bn[net.index]);
     if (net.delta) gemm(0, 0, l.batch, l.inputs, l.outputs, 1, l.delta, l.outputs, l.weights, l.inputs, 1, net.delta, l.inputs);
 }
 
@@ -167,6 +167,10 @@ frozen_net *make_frozen_net(network *net, const char *cfg)
     registry[slot].layers = net->layers;
     registry[slot].f = f;
     net->train = 0;
+    f->gpu = -1;
+#ifdef GPU
+    if (net->gpu_index >= 0) frozen_gpu_init(f);
+#endif
     return f;
 }
 
@@ -175,6 +179,9 @@ void free_frozen_net(frozen_net *f)
     if (!f) return;
     for (int i = 0; i < MAX_FROZEN; ++i)
         if (registry[i].f == f) registry[i].layers = NULL, registry[i].f = NULL;
+#ifdef GPU
+    if (f->gpu >= 0) frozen_gpu_free(f);
+#endif
     for (int i = 0; i < f->net->n; ++i) {
         free(f->bn[i].mean); free(f->bn[i].var); free(f->bn[i].ga); free(f->bn[i].gb);
     }
@@ -187,6 +194,12 @@ void free_frozen_net(frozen_net *f)
 const float *frozen_forward(frozen_net *f, const float *input)
 {
     network *net = f->net;
+#ifdef GPU
+    if (f->gpu >= 0) {
+        cuda_push_array(net->input_gpu, (float *)input, (size_t)net->batch * net->inputs);
+        return frozen_forward_gpu(f, net->input_gpu);
+    }
+#endif
     memcpy(net->input, input, sizeof(float) * net->batch * net->inputs);
     net->train = 0;
     net->delta = NULL;
@@ -203,6 +216,9 @@ float frozen_temperature(const frozen_net *f) { return f->net->layers[f->out].te
 
 void frozen_clear_bn_grad(frozen_net *f)
 {
+#ifdef GPU
+    if (f->gpu >= 0) frozen_clear_bn_grad_gpu(f);
+#endif
     for (int i = 0; i < f->net->n; ++i)
         if (f->bn[i].channels) {
             memset(f->bn[i].ga, 0, sizeof(float) * f->bn[i].channels);
@@ -214,6 +230,14 @@ void frozen_backward(frozen_net *f, float *grad_input)
 {
     network *net = f->net;
     size_t n = (size_t)net->batch * net->inputs;
+#ifdef GPU
+    if (f->gpu >= 0) {
+        // net->input_gpu is free once the forward is done: the gradient lands there first.
+        frozen_backward_gpu(f, net->input_gpu);
+        cuda_pull_array(net->input_gpu, grad_input, n);
+        return;
+    }
+#endif
     layer *o = &net->layers[f->out];
     // Darknet deltas are negative gradients; softmax with temperature T maps
     // logits x to softmax(x / T), hence the 1/T on the way in.

@@ -12,6 +12,7 @@ typedef struct {
     int channels, spatial;
     float *mean, *var;      // batch mean and biased variance of the BN input l.x
     float *ga, *gb;         // dR/dx = ga[c] + gb[c] * (x - mean[c]); zero when unused
+    float *dev;             // on a GPU network: device [mean | var | ga | gb], channels each
 } bn_stat_layer;
 
 typedef struct {
@@ -23,6 +24,9 @@ typedef struct {
     float *logit_grad;      // batch*classes, dLoss/d(logits/temperature), set before backward
     bn_stat_layer *bn;      // net->n entries
     int nbn;                // layers with BN
+    int gpu;                // CUDA device the network runs on (frozen_gpu.c), -1: the CPU
+    float *input_delta_gpu; // on the GPU: device twin of input_delta
+    double *bn_loss_gpu;    // on the GPU: one R_feature term per BN layer (device)
 } frozen_net;
 
 // Freezes `net` (from load_checked_network): installs the frozen backward of
@@ -41,4 +45,22 @@ const float *frozen_logits(const frozen_net *f);
 float frozen_temperature(const frozen_net *f);
 // Sets every BN layer's coefficients to zero (no R_feature gradient).
 void frozen_clear_bn_grad(frozen_net *f);
+
+// The frozen state of a network, for the layers' backward functions.
+frozen_net *frozen_lookup(const network *net);
+
+#ifdef GPU
+// frozen_gpu.c: the same on a network loaded on a GPU (f->gpu >= 0), with the
+// input and the input gradient in device memory. The softmax output and the
+// logits are copied back to the host (batch*classes floats each).
+void frozen_gpu_init(frozen_net *f);
+void frozen_gpu_free(frozen_net *f);
+const float *frozen_forward_gpu(frozen_net *f, const float *input_gpu);
+// grad_input_gpu = dLoss/dinput (overwritten).
+void frozen_backward_gpu(frozen_net *f, float *grad_input_gpu);
+double bn_stat_loss_gpu(frozen_net *f, float weight, float first_multiplier);
+void frozen_clear_bn_grad_gpu(frozen_net *f);
+// Copies a network's parameters from host to device after they changed on the host.
+void push_network_params(network *net);
+#endif
 #endif

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "frozen.h"
 #include "util.h"
 
 void save_weights_atomic(network *net, const char *path)
@@ -16,7 +17,16 @@ void save_weights_atomic(network *net, const char *path)
     FILE *probe = fopen(tmp, "wb");   // save_weights exits on failure; check first
     if (!probe) inv_die("cannot create %s: %s", tmp, strerror(errno));
     fclose(probe);
+#ifdef GPU
+    // Darknet's per-layer savers pull from the device when the global
+    // gpu_index is a device, whatever the network: it must be this one's.
+    int saved_gpu = gpu_index;
+    gpu_index = net->gpu_index;
     save_weights(net, tmp);
+    gpu_index = saved_gpu;
+#else
+    save_weights(net, tmp);
+#endif
     struct stat st;
     size_t want = expected_weights_bytes(net);
     if (stat(tmp, &st) != 0 || (size_t)st.st_size != want) {
@@ -107,4 +117,7 @@ void copy_network_params(network *dst, const network *src)
             memcpy(b[j], a[j], n[j] * sizeof(float));
         }
     }
+#ifdef GPU
+    push_network_params(dst);   // a frozen copy on the GPU runs from its device buffers
+#endif
 }

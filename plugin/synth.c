@@ -39,12 +39,19 @@ synth *make_synth(frozen_net *teacher, frozen_net *student, const inversion_para
     s->zt_grad = xcalloc((size_t)s->batch * teacher->classes, sizeof(float));
     s->zs_grad = xcalloc((size_t)s->batch * teacher->classes, sizeof(float));
     s->adam = make_adam(np, p->beta1, p->beta2, p->eps);
+    if (s->student && s->student->gpu != teacher->gpu) inv_die("internal: teacher and student on different devices");
+#ifdef GPU
+    if (teacher->gpu >= 0) synth_gpu_init(s);
+#endif
     return s;
 }
 
 void free_synth(synth *s)
 {
     if (!s) return;
+#ifdef GPU
+    if (s->teacher->gpu >= 0) synth_gpu_free(s);
+#endif
     free(s->params); free(s->best); free(s->grad_params); free(s->input); free(s->grad_input);
     free(s->grad_student); free(s->zt_grad); free(s->zs_grad);
     free_adam(&s->adam);
@@ -55,6 +62,15 @@ double synth_loss(synth *s, const float *input, const int *targets, float *grad_
 {
     frozen_net *t = s->teacher;
     const inversion_params *p = &s->p;
+#ifdef GPU
+    if (t->gpu >= 0) {
+        size_t n = (size_t)s->batch * t->inputs;
+        cuda_push_array(s->d_input, (float *)input, n);
+        double total = synth_loss_gpu(s, s->d_input, targets, grad_input ? s->d_grad_input : NULL, r);
+        if (grad_input) cuda_pull_array(s->d_grad_input, grad_input, n);
+        return total;
+    }
+#endif
     const float *prob = frozen_forward(t, input);
     r->ce = cross_entropy(prob, targets, s->batch, t->classes, p->ce, t->logit_grad);
     r->target_p = target_probability(prob, targets, s->batch, t->classes);
@@ -85,7 +101,7 @@ double synth_loss(synth *s, const float *input, const int *targets, float *grad_
 }
 
 // A NaN or Inf anywhere stops the run before anything is written.
-static void check_finite(const synth_record *r, const float *grad, size_t n)
+void synth_check_finite(const synth_record *r, const float *grad, size_t n)
 {
     const char *names[] = {"class (cross-entropy)", "bn_stat", "tv_l1", "tv_l2", "l2", "compete"};
     double v[] = {r->ce, r->bn, r->tv_l1, r->tv_l2, r->l2, r->compete};
@@ -99,7 +115,7 @@ static void check_finite(const synth_record *r, const float *grad, size_t n)
 }
 
 // Nearest upsampling of the low-resolution parameters to full resolution.
-static void upsample_params(synth *s, int factor)
+void synth_upsample_params(synth *s, int factor)
 {
     int ph = s->h / factor, pw = s->w / factor;
     float *low = xcalloc((size_t)s->batch * s->pc * ph * pw, sizeof(float));
@@ -111,21 +127,32 @@ static void upsample_params(synth *s, int factor)
     free(low);
 }
 
+void synth_init_params(synth *s, rng *r, size_t np)
+{
+    for (size_t i = 0; i < np; ++i) {
+        float v = s->p.init_mean + s->p.init_std * (float)rng_normal(r);
+        s->params[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+    }
+}
+
 void synth_batch(synth *s, const int *targets, uint64_t seed, int batch_index, float *images, synth_observer obs, void *ctx)
 {
+#ifdef GPU
+    if (s->teacher->gpu >= 0) {
+        synth_batch_gpu(s, targets, seed, batch_index, images, obs, ctx);
+        return;
+    }
+#endif
     const inversion_params *p = &s->p;
     rng r = make_rng(seed);
     int stages = p->lowres_iterations > 0 ? 2 : 1;
     int factor = stages == 2 ? p->lowres_factor : 1;
     size_t np = (size_t)s->batch * s->pc * (s->h / factor) * (s->w / factor);
-    for (size_t i = 0; i < np; ++i) {
-        float v = p->init_mean + p->init_std * (float)rng_normal(&r);
-        s->params[i] = v < 0 ? 0 : v > 1 ? 1 : v;
-    }
+    synth_init_params(s, &r, np);
     double best = DBL_MAX;
     for (int stage = 2 - stages; stage < 2; ++stage) {
         if (stage == 1 && factor > 1) {
-            upsample_params(s, factor);
+            synth_upsample_params(s, factor);
             factor = 1;
             np = (size_t)s->batch * s->pc * s->h * s->w;
         }
@@ -139,7 +166,7 @@ void synth_batch(synth *s, const int *targets, uint64_t seed, int batch_index, f
             view_draw(&v, &r, p->jitter, p->flip);
             view_forward(&v, s->params, s->input);
             synth_loss(s, s->input, targets, s->grad_input, &rec);
-            check_finite(&rec, s->grad_input, (size_t)s->batch * s->c * s->h * s->w);
+            synth_check_finite(&rec, s->grad_input, (size_t)s->batch * s->c * s->h * s->w);
             if (stage == 1 && rec.total < best) {
                 best = rec.total;
                 memcpy(s->best, s->params, np * sizeof(float));
