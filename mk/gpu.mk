@@ -78,7 +78,7 @@ gpu-lib: $(GPU_LIB)
 
 # The plugin against the GPU library and header (the structs differ with -DGPU).
 GPU_CFLAGS  = $(filter-out -I$(DARKNET_INC),$(CFLAGS)) -I$(GPU_DIR)/include -I$(CUDA_HOME)/include -I$(CUDNN_HOME)/include -DGPU -DCUDNN
-GPU_LDLIBS  = -L$(GPU_DIR) -ldarknet -Wl,-rpath,'$$ORIGIN/$(GPU_DIR)' -Wl,-rpath,$(CUDA_HOME)/lib64 \
+GPU_LDLIBS  = -L$(GPU_DIR) -ldarknet -Wl,-rpath,'$$ORIGIN/$(GPU_DIR)' -Wl,-rpath,'$$ORIGIN' -Wl,-rpath,$(CUDA_HOME)/lib64 \
               -L$(CUDA_HOME)/lib64 -L$(CUDNN_HOME)/lib64 -lcudart -lcublas -lcudnn -lstdc++ \
               -lopenblas -lstb -lm -lpthread -ldl
 GPU_NVFLAGS = -O2 -std=c++17 $(NVARCH) -Iplugin -Xcompiler -fPIC,-Wall
@@ -98,10 +98,10 @@ darknet-gpu: $(GPU_OBJ)
 	$(CC) $(GPU_CFLAGS) -o $@ $^ $(GPU_LDLIBS)
 
 # CPU against GPU on the same inputs, used by tests/gpu/run.sh.
-$(GPU_DIR)/gpu_check: tests/gpu/gpu_check.c $(GPU_LIBOBJ)
+$(GPU_DIR)/gpu_check: tests/gpu/gpu_check.c tests/test_nets.h tests/testlib.h $(GPU_LIBOBJ)
 	$(CC) $(GPU_CFLAGS) -Itests -o $@ $< $(GPU_LIBOBJ) $(GPU_LDLIBS)
 
-gpu: darknet-gpu
+gpu: darknet-gpu $(GPU_DIR)/gpu_check
 
 # With GPU=1 CUDNN=1, `make` builds the GPU binary too.
 all: gpu

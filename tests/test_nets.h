@@ -1,0 +1,75 @@
+// Small networks that together use every layer type and activation the frozen
+// backward supports, and trained-looking BN statistics for them (shared by
+// test_gradients.c and the GPU check).
+#ifndef INV_TEST_NETS_H
+#define INV_TEST_NETS_H
+#include "darknet.h"
+#include "rng.h"
+
+// conv (BN, no BN, 1x1, 3x3, stride 2), maxpool, avgpool, softmax + cost.
+static const char *net_conv =
+    "[net]\nwidth=8\nheight=8\nchannels=3\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\nstride=1\npad=1\nactivation=leaky\n"
+    "[convolutional]\nfilters=6\nsize=1\nstride=1\npad=1\nactivation=logistic\n"
+    "[maxpool]\nsize=2\nstride=2\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=5\nsize=3\nstride=2\npad=1\nactivation=tanh\n"
+    "[avgpool]\n[softmax]\n[cost]\ntype=sse\n";
+
+// 1x1 conv whose input delta also receives a shortcut and a route, dropout,
+// connected layers with and without BN. Smooth activations only, so that the
+// random-direction checks can be tight here.
+static const char *net_resnet =
+    "[net]\nwidth=8\nheight=8\nchannels=3\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\nstride=1\npad=1\nactivation=logistic\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=4\nsize=1\nstride=1\npad=1\nactivation=linear\n"
+    "[shortcut]\nfrom=-2\nactivation=tanh\n"
+    "[route]\nlayers=-1,-3\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=6\nsize=3\nstride=1\npad=1\nactivation=elu\n"
+    "[dropout]\nprobability=.5\n"
+    "[connected]\noutput=12\nbatch_normalize=1\nactivation=selu\n"
+    "[dropout]\nprobability=.3\n"
+    "[connected]\noutput=4\nactivation=linear\n"
+    "[softmax]\n";
+
+// Grouped and unpadded convolutions, more activations, softmax temperature.
+// The kinked activations and max-pooling again, at other shapes.
+static const char *net_misc =
+    "[net]\nwidth=7\nheight=7\nchannels=4\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=6\nsize=3\ngroups=2\npad=1\nactivation=ramp\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=6\nsize=3\nstride=2\npad=0\nactivation=loggy\n"
+    "[convolutional]\nfilters=6\nsize=1\nstride=1\nactivation=relie\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=6\nsize=3\npad=1\nactivation=relu\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=5\nsize=2\nstride=1\npad=0\nactivation=plse\n"
+    "[maxpool]\nsize=3\nstride=1\n"
+    "[connected]\noutput=6\nbatch_normalize=1\nactivation=lhtan\n"
+    "[connected]\noutput=3\nactivation=hardtan\n"
+    "[softmax]\ntemperature=2\n";
+
+// A student for the resnet teacher (same input, 4 classes) for the competition term.
+static const char *net_student =
+    "[net]\nwidth=8\nheight=8\nchannels=3\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=5\nsize=3\nstride=2\npad=1\nactivation=tanh\n"
+    "[connected]\noutput=4\nactivation=linear\n"
+    "[softmax]\ntemperature=1.5\n";
+
+// Trained-looking BN statistics and parameters, so every term is non-trivial.
+static void randomize_bn(network *net, rng *r)
+{
+    for (int i = 0; i < net->n; ++i) {
+        layer *l = &net->layers[i];
+        if (!l->batch_normalize) continue;
+        int c = l->out_c;
+        for (int k = 0; k < c; ++k) {
+            l->rolling_mean[k] = (float)(0.3 * rng_normal(r));
+            l->rolling_variance[k] = (float)(0.2 + rng_uniform(r));
+            l->scales[k] = (float)(0.5 + rng_uniform(r));
+            l->biases[k] = (float)(0.2 * rng_normal(r));
+        }
+        // A nearly dead channel, as trained networks have: here the forward's
+        // sqrt(var) + 1e-6 and the textbook sqrt(var + 1e-5) differ by 5%.
+        l->rolling_variance[0] = 1e-4f;
+        l->scales[0] = 0.01f;
+    }
+}
+
+#endif
