@@ -53,6 +53,8 @@ $(GPU_DIR)/src/.fetched:
 	echo '$(GPU_DEBSRC)' > $(GPU_APT)/sources.list
 	apt-get $(APT_OPTS) update
 	cd $(GPU_DIR)/src && apt-get $(APT_OPTS) source --download-only darknet$(if $(DARKNET_VERSION),=$(DARKNET_VERSION))
+	# apt-get checked the files against the signed archive index; dpkg-source
+	# has no keyring for the .dsc's own signature and says so.
 	cd $(GPU_DIR)/src && dpkg-source -x darknet_*.dsc darknet
 	touch $@
 
@@ -64,10 +66,11 @@ $(GPU_DIR)/src/.patched: $(GPU_DIR)/src/.fetched $(GPU_PATCHES)
 
 # Darknet's own Makefile, with the toolchain, architectures and libraries set
 # here (it hard-codes /usr/local/cuda and architectures CUDA 13 dropped; the
-# driver library is not linked: no driver API is used).
+# driver library is not linked: no driver API is used). In parallel: make's
+# own -j when given, else GPU_JOBS.
 $(GPU_LIB): $(GPU_DIR)/src/.patched
 	@test -x $(NVCC) || { echo "GPU build: no nvcc at $(NVCC) (set CUDA_HOME)" >&2; exit 1; }
-	$(MAKE) -C $(GPU_SRC).patched -j$(GPU_JOBS) obj libdarknet.so GPU=1 CUDNN=1 OPENCV=0 \
+	$(MAKE) -C $(GPU_SRC).patched $(if $(filter -j%,$(MAKEFLAGS)),,-j$(GPU_JOBS)) obj libdarknet.so GPU=1 CUDNN=1 OPENCV=0 \
 	    NVCC=$(NVCC) ARCH='$(NVARCH)' \
 	    COMMON='-Iinclude/ -Isrc/ -DGPU -DCUDNN -I$(CUDA_HOME)/include -I$(CUDNN_HOME)/include' \
 	    LDFLAGS='-lm -pthread -L$(CUDA_HOME)/lib64 -L$(CUDNN_HOME)/lib64 -lcudart -lcublas -lcurand -lcudnn -lstdc++'
