@@ -23,6 +23,7 @@
 #include "netstate.h"
 #include "pool.h"
 #include "rng.h"
+#include "student.h"
 #include "synth.h"
 #include "util.h"
 
@@ -51,132 +52,33 @@ typedef struct {
     frozen_net *tkd, *tsyn, *sfrozen;
     synth *syn;
     image_pool pool;
-    int nlisted;                    // pool images that came from -pool (not written by us)
+    synth_pool sp;                  // the synthesized part of the pool
     label_set labels;
     rng r;
     uint64_t seed;
-    int synthesized;                // synthesized batches so far
-    char *csv;
-    size_t csv_len, csv_cap;
+    text_log csv;
 } distill_run;
-
-static void csv_add(distill_run *d, const char *line)
-{
-    size_t n = strlen(line);
-    if (d->csv_len + n + 1 > d->csv_cap) {
-        d->csv_cap = (d->csv_len + n + 1) * 2;
-        d->csv = realloc(d->csv, d->csv_cap);
-        if (!d->csv) inv_die("out of memory");
-    }
-    memcpy(d->csv + d->csv_len, line, n + 1);
-    d->csv_len += n;
-}
 
 static void path_in(char *buf, size_t n, const char *dir, const char *name) { snprintf(buf, n, "%s/%s", dir, name); }
 
 // One batch of DeepInversion (ADI when the student is attached) into the pool and onto disk.
 static void synthesize_batch(distill_run *d)
 {
-    int B = d->p.batch, classes = d->tsyn->classes;
-    network *t = d->tsyn->net;
     if (d->ssyn) copy_network_params(d->ssyn, d->student);
-    int *targets = xcalloc(B, sizeof(int));
-    for (int i = 0; i < B; ++i) targets[i] = (d->synthesized * B + i) % classes;
-    size_t size = (size_t)t->c * t->h * t->w;
-    float *images = xcalloc((size_t)B * size, sizeof(float));
-    synth_batch(d->syn, targets, d->seed * 1000003u + (uint64_t)d->synthesized, d->synthesized, images, NULL, NULL);
-    for (int i = 0; i < B; ++i) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/pool/%07d_%s.png", d->out, d->pool.n - d->nlisted, d->labels.names[targets[i]]);
-        save_png(path, images + i * size, d->p.gray ? 1 : t->c, t->h, t->w);
-        pool_add(&d->pool, images + i * size, targets[i]);
-    }
-    ++d->synthesized;
-    free(images);
-    free(targets);
-}
-
-static void write_pool_list(distill_run *d)
-{
-    size_t cap = (size_t)(d->pool.n - d->nlisted) * (strlen(d->out) + 64) + 1;
-    char *text = xcalloc(cap, 1), path[4096];
-    size_t len = 0;
-    for (int i = d->nlisted; i < d->pool.n; ++i)
-        len += snprintf(text + len, cap - len, "%s/pool/%07d_%s.png\n", d->out, i - d->nlisted, d->labels.names[d->pool.y[i]]);
-    path_in(path, sizeof path, d->out, "pool.list");
-    save_text(path, text);
-    free(text);
-}
-
-// Everything a resumed run needs. Weights and momentum carry the batch number
-// in their names and the state file, written last, names them: a run killed
-// while writing a backup resumes from the previous, complete one.
-static void backup_path(char *buf, size_t n, const char *out, const char *what, int batches)
-{
-    const char *dot = strchr(what, '.');
-    snprintf(buf, n, "%s/backup/%.*s-%07d%s", out, (int)(dot - what), what, batches, dot);
+    synth_pool_batch(&d->sp);
 }
 
 static void save_backup(distill_run *d, int previous)
 {
-    char path[4096], state[256];
-    int b = (int)get_current_batch(d->student);
-    backup_path(path, sizeof path, d->out, "student.weights", b);
-    save_weights_atomic(d->student, path);
-    backup_path(path, sizeof path, d->out, "momentum.bin", b);
-    save_momentum(d->student, path);
-    write_pool_list(d);
-    path_in(path, sizeof path, d->out, "distill.csv");
-    save_text(path, d->csv);
-    snprintf(state, sizeof state, "batches=%d\nsynthesized=%d\nrng=%llu\n", b, d->synthesized, (unsigned long long)d->r.s);
-    path_in(path, sizeof path, d->out, "backup/state");
-    save_text(path, state);
-    if (previous >= 0 && previous != b) {
-        backup_path(path, sizeof path, d->out, "student.weights", previous);
-        unlink(path);
-        backup_path(path, sizeof path, d->out, "momentum.bin", previous);
-        unlink(path);
-    }
+    student_state st = {(int)get_current_batch(d->student), d->sp.synthesized, (unsigned long long)d->r.s};
+    student_save_backup(d->student, d->out, &d->sp, &d->csv, "distill.csv", &st, previous);
 }
 
-// Reads backup/state; returns 0 when there is no backup to resume from.
-static int read_backup_state(const char *out, int *batches, int *synthesized, unsigned long long *rng_state)
+// The KD delta at the student's softmax against the teacher's logits of the same batch.
+static double kd_delta(void *ctx, const float *logits, int batch, int outputs, float *delta)
 {
-    char path[4096];
-    path_in(path, sizeof path, out, "backup/state");
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
-    int ok = fscanf(f, "batches=%d\nsynthesized=%d\nrng=%llu\n", batches, synthesized, rng_state) == 3;
-    fclose(f);
-    if (!ok) inv_die("%s is damaged; remove %s/backup to start over", path, out);
-    return 1;
-}
-
-// Keeps the CSV rows up to the resumed batch.
-static void reload_csv(distill_run *d, int batches)
-{
-    char path[4096], line[512];
-    path_in(path, sizeof path, d->out, "distill.csv");
-    FILE *f = fopen(path, "r");
-    if (!f) return;
-    d->csv_len = 0;
-    int first = 1;
-    while (fgets(line, sizeof line, f)) {
-        if (!first && atoi(line) > batches) break;
-        csv_add(d, line);
-        first = 0;
-    }
-    fclose(f);
-}
-
-static void crop_flip(const float *src, float *dst, int c, int h, int w, int dx, int dy, int flip)
-{
-    for (int k = 0; k < c; ++k)
-        for (int y = 0; y < h; ++y)
-            for (int x = 0; x < w; ++x) {
-                int sx = (flip ? w - 1 - x : x) + dx, sy = y + dy;
-                dst[(k * h + y) * w + x] = (sx < 0 || sy < 0 || sx >= w || sy >= h) ? 0 : src[(k * h + sy) * w + sx];
-            }
+    distill_run *d = ctx;
+    return kd_loss(frozen_logits(d->tkd), logits, batch, outputs, d->p.kd_temperature, delta);
 }
 
 // One student step on a batch drawn from the pool: Darknet's forward in
@@ -194,17 +96,7 @@ static double train_step(distill_run *d)
         crop_flip(pool_image(&d->pool, k), s->input + i * size, c, h, w, dx, dy, fl);
     }
     frozen_forward(d->tkd, s->input);
-    int out = output_layer_index(s);
-    *s->seen += B;
-    s->train = 1;
-    forward_network(s);
-    layer *o = &s->layers[out];
-    double loss = kd_loss(frozen_logits(d->tkd), s->layers[out - 1].output, B, o->outputs, d->p.kd_temperature, o->delta);
-    for (int i = out + 1; i < s->n; ++i)   // a [cost] after the softmax must add nothing
-        if (s->layers[i].delta) memset(s->layers[i].delta, 0, sizeof(float) * s->layers[i].outputs * B);
-    backward_network(s);
-    if ((*s->seen / B) % s->subdivisions == 0) update_network(s);
-    return loss;
+    return student_train_step(s, kd_delta, d);
 }
 
 int run_distill(int argc, char **argv)
@@ -232,11 +124,11 @@ int run_distill(int argc, char **argv)
     if (p->distill_every > 0 && p->compete <= 0)
         inv_warn("[distill] every=%d without [compete] weight: new batches are plain DeepInversion", p->distill_every);
     srand((unsigned)d.seed);   // Darknet initialises weights with rand()
-    int resume_batches = 0, resume_synth = 0;
-    unsigned long long resume_rng = 0;
-    int resuming = read_backup_state(d.out, &resume_batches, &resume_synth, &resume_rng);
+    student_state rs = {0, 0, 0};
+    int resuming = student_read_backup(d.out, &rs);
+    int resume_batches = rs.batches, resume_synth = rs.synthesized;
     char path[4096];
-    backup_path(path, sizeof path, d.out, "student.weights", resume_batches);
+    student_backup_path(path, sizeof path, d.out, "student.weights", resume_batches);
     d.student = load_checked_network(scfg, resuming ? path : sweights, 0, LAYERS_TRAIN);
     network *s = d.student;
     int out = output_layer_index(s);
@@ -287,24 +179,25 @@ int run_distill(int argc, char **argv)
     if (pool_data) {
         labelled_set ls = load_labelled_list(classifier_list(&pd, "train"), pd.labels, classes, s->w, s->h, s->c);
         for (int i = 0; i < ls.n; ++i) pool_add(&d.pool, labelled_image(&ls, i), ls.y[i]);
-        d.nlisted = ls.n;
+        d.sp.nlisted = ls.n;
         free_labelled_set(&ls);
     }
+    d.sp.out = d.out;
+    d.sp.syn = d.syn;
+    d.sp.teacher = d.tsyn;
+    d.sp.labels = d.labels.names;
+    d.sp.gray = p->gray;
+    d.sp.seed = d.seed;
+    d.sp.pool = &d.pool;
     d.r = make_rng(d.seed);
-    csv_add(&d, "batch,kd_loss,lr,pool,top1\n");
+    text_log_add(&d.csv, "batch,kd_loss,lr,pool,top1\n");
     if (resuming) {
-        backup_path(path, sizeof path, d.out, "momentum.bin", resume_batches);
+        student_backup_path(path, sizeof path, d.out, "momentum.bin", resume_batches);
         load_momentum(s, path);
-        if (resume_synth > 0) {
-            path_in(path, sizeof path, d.out, "pool.list");
-            labelled_set ls = load_labelled_list(path, d.labels.names, classes, s->w, s->h, s->c);
-            if (ls.n < resume_synth * p->batch) inv_die("%s holds %d images, the backup needs %d", path, ls.n, resume_synth * p->batch);
-            for (int i = 0; i < resume_synth * p->batch; ++i) pool_add(&d.pool, labelled_image(&ls, i), ls.y[i]);
-            free_labelled_set(&ls);
-        }
-        d.synthesized = resume_synth;
-        d.r.s = resume_rng;
-        reload_csv(&d, resume_batches);
+        synth_pool_reload(&d.sp, resume_synth);
+        d.r.s = rs.rng;
+        path_in(path, sizeof path, d.out, "distill.csv");
+        text_log_reload(&d.csv, path, resume_batches);
         fprintf(stderr, "distill: resuming from %s/backup at batch %d (pool %d images)\n", d.out, resume_batches, d.pool.n);
     }
     labelled_set valid = {0};
@@ -314,7 +207,7 @@ int run_distill(int argc, char **argv)
     int upfront = (p->distill_images + p->batch - 1) / p->batch;
     int last_backup = resuming ? resume_batches : -1;
     double t0 = now_seconds();
-    for (int b = d.synthesized; b < upfront; ++b) {
+    for (int b = d.sp.synthesized; b < upfront; ++b) {
         synthesize_batch(&d);
         char eta[32];
         format_duration((now_seconds() - t0) / (b + 1 - resume_synth) * (upfront - b - 1), eta, sizeof eta);
@@ -339,8 +232,8 @@ int run_distill(int argc, char **argv)
         }
         char line[256];
         snprintf(line, sizeof line, top1 >= 0 ? "%d,%.6g,%.6g,%d,%.2f\n" : "%d,%.6g,%.6g,%d,\n", b, loss, get_current_rate(s), d.pool.n, top1);
-        csv_add(&d, line);
-        int room = !p->distill_max_images || d.pool.n - d.nlisted < p->distill_max_images;
+        text_log_add(&d.csv, line);
+        int room = !p->distill_max_images || d.pool.n - d.sp.nlisted < p->distill_max_images;
         if (p->distill_every > 0 && b % p->distill_every == 0 && b < max && room) synthesize_batch(&d);
         double now = now_seconds();
         if (now - t_print >= 5 || b == max) {
@@ -355,16 +248,16 @@ int run_distill(int argc, char **argv)
             last_backup = b;
         }
     }
-    write_pool_list(&d);
+    synth_pool_write_list(&d.sp);
     path_in(path, sizeof path, d.out, "distill.csv");
-    save_text(path, d.csv);
+    save_text(path, d.csv.s);
     path_in(path, sizeof path, d.out, "grid.png");
-    save_class_grid(path, d.pool.x + (size_t)d.nlisted * s->c * s->h * s->w, d.pool.y + d.nlisted, d.pool.n - d.nlisted,
+    save_class_grid(path, d.pool.x + (size_t)d.sp.nlisted * s->c * s->h * s->w, d.pool.y + d.sp.nlisted, d.pool.n - d.sp.nlisted,
                     classes, 10, s->c, s->h, s->w, 2);
     path_in(path, sizeof path, d.out, "student.weights");
     save_weights_atomic(s, path);
     printf("distill: %s after %d batches, pool %d images (%d synthesized)%s\n", path, (int)get_current_batch(s), d.pool.n,
-           d.pool.n - d.nlisted, valid.n ? "" : "");
+           d.pool.n - d.sp.nlisted, valid.n ? "" : "");
     if (valid.n) {
         classifier_score sc = evaluate_classifier(s, &valid);
         printf("student ");
@@ -375,7 +268,7 @@ int run_distill(int argc, char **argv)
     free_labelled_set(&valid);
     free_classifier_data(&pd);
     free_classifier_data(&vd);
-    free(d.csv);
+    free(d.csv.s);
     free_pool(&d.pool);
     free_label_set(&d.labels);
     free_synth(d.syn);
