@@ -57,6 +57,16 @@ static const key_spec keys[] = {
     {"distill", "flip", KEY_INT, P(distill_flip), "1", 0, 1, "distill: random horizontal flip of pool images"},
     {"distill", "backup_every", KEY_INT, P(distill_backup_every), "200", 1, 1e9, "distill: student batches between backups (resume point)"},
     {"distill", "valid_every", KEY_INT, P(distill_valid_every), "500", 1, 1e9, "distill: student batches between evaluations on -valid data"},
+    {"continual", "syn_weight", KEY_FLOAT, P(cl_syn), "1", 0, 1e6, "continual: weight of t^2 KL(p_old || p_new) on synthesized images of the old classes"},
+    {"continual", "ce_weight", KEY_FLOAT, P(cl_ce), "1", 0, 1e6, "continual: weight of the cross-entropy on the new data"},
+    {"continual", "kd_weight", KEY_FLOAT, P(cl_kd), "1", 0, 1e6, "continual: weight of t^2 KL(p_old || p_new over the old classes) on the new data"},
+    {"continual", "temperature", KEY_FLOAT, P(cl_temperature), "2", 0.01, 1e3, "continual: softmax temperature t of both KL terms"},
+    {"continual", "synthetic", KEY_FLOAT, P(cl_synthetic), "0.5", 0, 0.99, "continual: fraction of each batch drawn from the synthesized images (the rest: new data)"},
+    {"continual", "images", KEY_INT, P(cl_images), "0", 0, 1e9, "continual: images of the old classes synthesized before training (rounded up to batches)"},
+    {"continual", "crop", KEY_INT, P(cl_crop), "2", 0, 1024, "continual: random crop of every training image after zero padding by this many pixels"},
+    {"continual", "flip", KEY_INT, P(cl_flip), "1", 0, 1, "continual: random horizontal flip of every training image"},
+    {"continual", "backup_every", KEY_INT, P(cl_backup_every), "200", 1, 1e9, "continual: batches between backups (resume point)"},
+    {"continual", "valid_every", KEY_INT, P(cl_valid_every), "500", 1, 1e9, "continual: batches between evaluations on -valid data"},
 };
 #undef P
 #define NKEYS (sizeof keys / sizeof *keys)

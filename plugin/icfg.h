@@ -36,6 +36,9 @@ typedef struct {
     float kd_temperature;
     int distill_images, distill_every, distill_max_images;
     int distill_crop, distill_flip, distill_backup_every, distill_valid_every;
+    // [continual]
+    float cl_syn, cl_ce, cl_kd, cl_temperature, cl_synthetic;
+    int cl_images, cl_crop, cl_flip, cl_backup_every, cl_valid_every;
 } inversion_params;
 
 // Defaults for every key (what an empty cfg gives).

@@ -104,10 +104,13 @@ void load_momentum(network *net, const char *path)
     fclose(f);
 }
 
-void copy_network_params(network *dst, const network *src)
+void copy_network_params(network *dst, const network *src) { copy_network_params_except(dst, src, -1); }
+
+void copy_network_params_except(network *dst, const network *src, int skip)
 {
     if (dst->n != src->n) inv_die("internal: copying parameters between different networks");
     for (int i = 0; i < src->n; ++i) {
+        if (i == skip) continue;
         float *a[5], *b[5];
         size_t n[5], m[5];
         int k = layer_arrays(&src->layers[i], a, n, 0);

@@ -13,4 +13,6 @@ void save_momentum(const network *net, const char *path);
 void load_momentum(network *net, const char *path);   // dies on a size mismatch
 // Weights, biases, BN scales and running statistics from src to dst.
 void copy_network_params(network *dst, const network *src);
+// The same for every layer but `skip`.
+void copy_network_params_except(network *dst, const network *src, int skip);
 #endif

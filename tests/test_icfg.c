@@ -30,6 +30,21 @@ int main(void)
     CHECK(p.jitter == 3 && p.flip == 0 && p.lowres_iterations == 100 && p.ce == 2.f && p.compete == 0.2f, "values");
     CHECK(p.first_bn_multiplier == d.first_bn_multiplier && p.beta2 == d.beta2, "unset keys keep their defaults");
 
+    CHECK(d.cl_syn == 1.f && d.cl_ce == 1.f && d.cl_kd == 1.f && d.cl_temperature == 2.f && d.cl_synthetic == 0.5f &&
+          d.cl_images == 0 && d.cl_crop == 2 && d.cl_flip == 1 && d.cl_backup_every == 200 && d.cl_valid_every == 500,
+          "documented [continual] defaults changed");
+    const char *cont = "[continual]\nsyn_weight=2\nce_weight=0.5\nkd_weight=0\ntemperature=4\nsynthetic=0.25\nimages=300\n"
+                       "crop=0\nflip=0\nbackup_every=50\nvalid_every=100\n";
+    CHECK(parse_inversion_cfg_text(cont, "x.cfg", &p, err, sizeof err) == 0, "[continual] cfg rejected: %s", err);
+    CHECK(p.cl_syn == 2.f && p.cl_ce == 0.5f && p.cl_kd == 0.f && p.cl_temperature == 4.f && p.cl_synthetic == 0.25f &&
+          p.cl_images == 300 && p.cl_crop == 0 && p.cl_flip == 0 && p.cl_backup_every == 50 && p.cl_valid_every == 100,
+          "[continual] values");
+    CHECK(p.batch == d.batch && p.kd_temperature == d.kd_temperature, "[continual] leaves other sections at their defaults");
+    expect_error("[continual]\nsynthetic=1\n", "x.cfg:2: [continual] synthetic: 1 is outside [0, 0.99]");
+    expect_error("[continual]\ntemperature=0\n", "x.cfg:2: [continual] temperature: 0 is outside");
+    expect_error("[continual]\nsyn_weight=-1\n", "x.cfg:2: [continual] syn_weight: -1 is outside");
+    expect_error("[continual]\nweight=1\n", "x.cfg:2: [continual] unknown key 'weight'");
+    expect_error("[continual]\nimages=1.5\n", "x.cfg:2: [continual] images: '1.5' is not an integer");
     expect_error("[inversion]\nbatch=8\n[foo]\n", "x.cfg:3: unknown section [foo]");
     expect_error("[adam]\nlrr=0.1\n", "x.cfg:2: [adam] unknown key 'lrr'");
     expect_error("[adam]\nlr=fast\n", "x.cfg:2: [adam] lr: 'fast' is not a number");
