@@ -1,0 +1,339 @@
+// `darknet inversion continual`: class-incremental learning without the old
+// data. The old network's [connected] head is widened to the old plus the new
+// classes, every old parameter is kept, and Darknet's own
+// forward/backward/update_network train it on
+//   w_syn t^2 KL(p_old || p_new) on DeepInversion images of the old classes
+//   + w_ce CE on the new data + w_kd t^2 KL(p_old || p_new over the old classes) on the new data,
+// each batch mixing synthesized and new images. Backups resume exactly.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "continual_loss.h"
+#include "conv1x1_fix.h"
+#include "dataset.h"
+#include "evaluate.h"
+#include "frozen.h"
+#include "icfg.h"
+#include "imageio.h"
+#include "inversion.h"
+#include "labels.h"
+#include "netstate.h"
+#include "pool.h"
+#include "rng.h"
+#include "student.h"
+#include "synth.h"
+#include "util.h"
+#include "widen.h"
+
+static void continual_help(const char *prog)
+{
+    printf("usage: %s inversion continual <inversion.cfg> <old.cfg> <old.weights> <new.data>\n"
+           "                             -out DIR [-old-labels FILE] [-valid DATA] [-seed S]\n\n"
+           "Adds the classes of new.data to a trained classifier without its old training data. The old\n"
+           "network's head ([connected] output=K_old right before the final [softmax]) is widened to\n"
+           "K_old + K_new outputs, keeping every old parameter, and trained with the old cfg's [net] settings\n"
+           "(policy, momentum, decay, max_batches) on\n"
+           "  w_syn t^2 KL(p_old || p_new)   on [continual] images images synthesized (DeepInversion) of the old classes\n"
+           "  + w_ce CE                     on new.data's train= list (labels K_old .. K_old+K_new-1)\n"
+           "  + w_kd t^2 KL(p_old || p_new restricted to the old classes)   on the same new images\n"
+           "with [continual] synthetic of every batch drawn from the synthesized images.\n\n"
+           "  -out DIR         continual.cfg, continual.weights, labels.txt (old then new), continual.data,\n"
+           "                   pool/*.png and pool.list, continual.csv, grid.png, backup/ (resume point)\n"
+           "  -old-labels FILE the old classes' labels (default class_00, ...); none may equal or contain a\n"
+           "                   new label, nor be contained in one\n"
+           "  -valid DATA      top-1 (all, old, new classes) on DATA's valid= list, whose images are labelled\n"
+           "                   with the old and new labels, every [continual] valid_every batches and at the end\n"
+           "  -seed S          random seed (default 1)\n\n"
+           "Rerun the same command after an interruption: it continues from DIR/backup.\n"
+           "The [continual] keys are listed by: %s inversion dream --help\n", prog, prog);
+}
+
+typedef struct {
+    const char *out;
+    inversion_params p;
+    network *net;                   // the widened network being trained
+    frozen_net *old;                // the old network at the training batch: p_old of every row
+    image_pool pool;                // synthesized images of the old classes
+    synth_pool sp;
+    labelled_set newset;            // new data, labels K_old..K-1
+    int k_old, k, nsyn;
+    int *y;                         // labels of the batch rows
+    continual_weights w;
+    continual_parts parts;
+    rng r;
+    text_log csv;
+} continual_run;
+
+static void path_in(char *buf, size_t n, const char *dir, const char *name) { snprintf(buf, n, "%s/%s", dir, name); }
+
+static double continual_delta(void *ctx, const float *logits, int batch, int outputs, float *delta)
+{
+    continual_run *c = ctx;
+    return continual_loss(&c->w, frozen_logits(c->old), logits, c->y, batch, c->nsyn, c->k_old, outputs, delta, &c->parts);
+}
+
+// One step: nsyn rows from the pool, the rest from the new data, each
+// randomly cropped and flipped; p_old of every row from the old network.
+static double train_step(continual_run *c)
+{
+    network *s = c->net;
+    int B = s->batch, ch = s->c, h = s->h, w = s->w, crop = c->p.cl_crop;
+    size_t size = (size_t)ch * h * w;
+    for (int i = 0; i < B; ++i) {
+        const float *src;
+        if (i < c->nsyn) {
+            int k = rng_int(&c->r, 0, c->pool.n - 1);
+            src = pool_image(&c->pool, k);
+            c->y[i] = c->pool.y[k];
+        } else {
+            int k = rng_int(&c->r, 0, c->newset.n - 1);
+            src = labelled_image(&c->newset, k);
+            c->y[i] = c->k_old + c->newset.y[k];
+        }
+        int dx = crop ? rng_int(&c->r, -crop, crop) : 0, dy = crop ? rng_int(&c->r, -crop, crop) : 0;
+        int fl = c->p.cl_flip ? rng_int(&c->r, 0, 1) : 0;
+        crop_flip(src, s->input + i * size, ch, h, w, dx, dy, fl);
+    }
+    frozen_forward(c->old, s->input);
+    return student_train_step(s, continual_delta, c);
+}
+
+// Top-1 over all classes, the old ones and the new ones.
+static void score(network *net, const labelled_set *v, int k_old, double top1[3], classifier_score *keep)
+{
+    classifier_score sc = evaluate_classifier(net, v);
+    int n[2] = {0, 0}, ok[2] = {0, 0};
+    for (int k = 0; k < sc.classes; ++k) n[k >= k_old] += sc.class_total[k], ok[k >= k_old] += sc.class_correct[k];
+    top1[0] = 100.0 * sc.correct / (sc.n ? sc.n : 1);
+    top1[1] = n[0] ? 100.0 * ok[0] / n[0] : -1;
+    top1[2] = n[1] ? 100.0 * ok[1] / n[1] : -1;
+    if (keep) *keep = sc;
+    else free_classifier_score(&sc);
+}
+
+// The new labels must be told apart from the old ones by Darknet's substring rule.
+static void check_label_collisions(const label_set *old, const char *old_src, const classifier_data *nd)
+{
+    for (int i = 0; i < old->n; ++i)
+        for (int j = 0; j < nd->classes; ++j) {
+            const char *a = old->names[i], *b = nd->labels[j];
+            if (!strcmp(a, b))
+                inv_die("new label '%s' (%s) is also an old label (%s): the new classes need names of their own", b, nd->path, old_src);
+            if (strstr(a, b) || strstr(b, a))
+                inv_die("new label '%s' (%s) and old label '%s' (%s): one contains the other, and Darknet matches labels as "
+                        "substrings of image paths", b, nd->path, a, old_src);
+        }
+}
+
+static char *write_temp_cfg(const char *text)
+{
+    const char *dir = getenv("TMPDIR");
+    char *path = xcalloc(4096, 1);
+    snprintf(path, 4096, "%s/inv-continual-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) inv_die("cannot create a temporary file in %s", dir && *dir ? dir : "/tmp");
+    size_t n = strlen(text);
+    if (write(fd, text, n) != (ssize_t)n) { close(fd); unlink(path); inv_die("cannot write the temporary file %s", path); }
+    close(fd);
+    return path;
+}
+
+int run_continual(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) { continual_help(argv[0]); return 0; }
+    if (argc < 7) { continual_help(argv[0]); return 1; }
+    const char *icfg = argv[3], *ocfg = argv[4], *oweights = argv[5], *newdata = argv[6];
+    const char *with_value[] = {"-out", "-old-labels", "-valid", "-seed", NULL};
+    opt_check(argc, argv, 7, with_value, NULL);
+    continual_run c;
+    memset(&c, 0, sizeof c);
+    c.out = opt_str(argc, argv, "-out", NULL);
+    if (!c.out) inv_die("continual needs -out DIR");
+    const char *old_labels = opt_str(argc, argv, "-old-labels", NULL), *valid_data = opt_str(argc, argv, "-valid", NULL);
+    uint64_t seed = (uint64_t)opt_int(argc, argv, "-seed", 1);
+
+    // Everything is checked before any work or any file.
+    c.p = read_inversion_cfg(icfg);
+    inversion_params *p = &c.p;
+    if (p->cl_syn > 0 && (p->cl_images <= 0 || p->cl_synthetic <= 0))
+        inv_die("%s: [continual] syn_weight=%g needs synthesized images: set [continual] images and synthetic (or syn_weight=0)",
+                icfg, p->cl_syn);
+    if (p->cl_synthetic > 0 && p->cl_images <= 0)
+        inv_die("%s: [continual] synthetic=%g but no images are synthesized: set [continual] images", icfg, p->cl_synthetic);
+    if (p->cl_syn <= 0 && p->cl_synthetic > 0)
+        inv_warn("[continual] syn_weight=0: the synthesized images in each batch carry no loss");
+    classifier_data nd = read_classifier_data(newdata);
+    classifier_list(&nd, "train");
+    char *wide = widen_head_cfg(ocfg, nd.classes, &c.k_old);
+    c.k = c.k_old + nd.classes;
+    label_set olds = old_labels ? read_label_set(old_labels) : default_label_set(c.k_old);
+    if (olds.n != c.k_old) inv_die("%s holds %d labels, the old network %s has %d classes", old_labels, olds.n, ocfg, c.k_old);
+    check_label_collisions(&olds, old_labels ? old_labels : "the default old labels", &nd);
+    label_set all = {c.k, xcalloc(c.k, sizeof(char *))};
+    for (int i = 0; i < c.k; ++i) all.names[i] = xstrdup(i < c.k_old ? olds.names[i] : nd.labels[i - c.k_old]);
+    check_labels_not_in_path(&all, c.out);
+    classifier_data vd = {0};
+    if (valid_data) {
+        vd = read_classifier_data(valid_data);
+        if (vd.classes != c.k) inv_die("%s has %d classes; after continual learning the network has %d (%d old + %d new)", valid_data, vd.classes, c.k, c.k_old, nd.classes);
+        classifier_list(&vd, "valid");
+    }
+
+    network *onet = load_checked_network(ocfg, oweights, 0, LAYERS_FROZEN);
+    int oout = output_layer_index(onet);
+    if (onet->layers[oout].outputs != c.k_old)
+        inv_die("%s: the [connected] head has %d outputs but the network gives %d", ocfg, c.k_old, onet->layers[oout].outputs);
+    student_state rs = {0, 0, 0};
+    int resuming = student_read_backup(c.out, &rs);
+    char path[4096];
+    student_backup_path(path, sizeof path, c.out, "student.weights", rs.batches);
+    char *tmpcfg = write_temp_cfg(wide);
+    srand((unsigned)seed);   // Darknet initialises the new rows with rand()
+    c.net = load_checked_network(tmpcfg, resuming ? path : NULL, 0, LAYERS_TRAIN);
+    unlink(tmpcfg);
+    free(tmpcfg);
+    network *s = c.net;
+    int out = output_layer_index(s), head = out - 1;
+    if (!resuming) copy_params_widened(s, onet, head);
+    free_network(onet);
+    network *ok = load_checked_network(ocfg, oweights, s->batch, LAYERS_FROZEN);
+    c.old = make_frozen_net(ok, ocfg);
+    if (ok->w != s->w || ok->h != s->h || ok->c != s->c) inv_die("internal: widened network's input differs");
+    c.newset = load_labelled_list(classifier_list(&nd, "train"), nd.labels, nd.classes, s->w, s->h, s->c);
+    labelled_set valid = {0};
+    if (valid_data) valid = load_labelled_list(classifier_list(&vd, "valid"), all.names, c.k, s->w, s->h, s->c);
+    c.nsyn = p->cl_images > 0 ? (int)(p->cl_synthetic * s->batch + 0.5) : 0;
+    if (p->cl_synthetic > 0 && c.nsyn == 0) c.nsyn = 1;
+    if (c.nsyn >= s->batch) inv_die("%s: [continual] synthetic=%g leaves no new images in a batch of %d", icfg, p->cl_synthetic, s->batch);
+    c.w = (continual_weights){p->cl_syn, p->cl_ce, p->cl_kd, p->cl_temperature};
+    c.y = xcalloc(s->batch, sizeof(int));
+    synth *syn = NULL;
+    frozen_net *tsyn = NULL;
+    if (p->cl_images > 0) {
+        network *ts = load_checked_network(ocfg, oweights, p->batch, LAYERS_FROZEN);
+        tsyn = make_frozen_net(ts, ocfg);
+        syn = make_synth(tsyn, NULL, p);
+    }
+    fix_conv1x1_backward(s);
+
+    make_dir(c.out);
+    path_in(path, sizeof path, c.out, "backup");
+    make_dir(path);
+    path_in(path, sizeof path, c.out, "pool");
+    make_dir(path);
+    path_in(path, sizeof path, c.out, "continual.cfg");
+    save_text(path, wide);
+    size_t cap = 64;
+    for (int i = 0; i < c.k; ++i) cap += strlen(all.names[i]) + 1;
+    char *text = xcalloc(cap, 1);
+    for (int i = 0; i < c.k; ++i) strcat(strcat(text, all.names[i]), "\n");
+    path_in(path, sizeof path, c.out, "labels.txt");
+    save_text(path, text);
+    free(text);
+    char data[12288];
+    int dn = snprintf(data, sizeof data, "classes=%d\n", c.k);
+    if (valid_data) dn += snprintf(data + dn, sizeof data - dn, "valid=%s\n", classifier_list(&vd, "valid"));
+    snprintf(data + dn, sizeof data - dn, "labels=%s/labels.txt\nnames=%s/labels.txt\n", c.out, c.out);
+    path_in(path, sizeof path, c.out, "continual.data");
+    save_text(path, data);
+
+    c.pool = make_pool(s->c, s->h, s->w);
+    c.sp = (synth_pool){c.out, syn, tsyn, olds.names, p->gray, seed, &c.pool, 0, 0};
+    c.r = make_rng(seed);
+    text_log_add(&c.csv, "batch,loss,syn,ce,kd,lr,top1,top1_old,top1_new\n");
+    if (resuming) {
+        student_backup_path(path, sizeof path, c.out, "momentum.bin", rs.batches);
+        load_momentum(s, path);
+        synth_pool_reload(&c.sp, rs.synthesized);
+        c.r.s = rs.rng;
+        path_in(path, sizeof path, c.out, "continual.csv");
+        text_log_reload(&c.csv, path, rs.batches);
+        fprintf(stderr, "continual: resuming from %s/backup at batch %d (%d synthesized images)\n", c.out, rs.batches, c.pool.n);
+    }
+    fprintf(stderr, "continual: %s widened from %d to %d classes; %d synthesized + %d new images a batch; %d new training images\n",
+            ocfg, c.k_old, c.k, c.nsyn, s->batch - c.nsyn, c.newset.n);
+
+    // Up-front synthesis of the old classes; every batch is a resume point.
+    int upfront = syn ? (p->cl_images + p->batch - 1) / p->batch : 0;
+    int last_backup = resuming ? rs.batches : -1, first_synth = c.sp.synthesized;
+    double t0 = now_seconds();
+    for (int b = c.sp.synthesized; b < upfront; ++b) {
+        synth_pool_batch(&c.sp);
+        char eta[32];
+        format_duration((now_seconds() - t0) / (b + 1 - first_synth) * (upfront - b - 1), eta, sizeof eta);
+        fprintf(stderr, "continual: synthesized batch %d/%d of the old classes (%d images)  ETA %s\n", b + 1, upfront, c.pool.n, eta);
+        student_state st = {(int)get_current_batch(s), c.sp.synthesized, (unsigned long long)c.r.s};
+        student_save_backup(s, c.out, &c.sp, &c.csv, "continual.csv", &st, last_backup);
+        last_backup = st.batches;
+    }
+
+    int max = s->max_batches, start = (int)get_current_batch(s);
+    double t_start = now_seconds(), t_print = 0, avg = -1;
+    while ((int)get_current_batch(s) < max) {
+        double loss = train_step(&c);
+        avg = avg < 0 ? loss : 0.95 * avg + 0.05 * loss;
+        int b = (int)get_current_batch(s);
+        double top1[3] = {-1, -1, -1};
+        char line[256];
+        if (valid.n && (b % p->cl_valid_every == 0 || b == max)) {
+            score(s, &valid, c.k_old, top1, NULL);
+            fprintf(stderr, "continual: batch %d  top-1 %.2f%% (old classes %.2f%%, new %.2f%%) on %s\n", b, top1[0], top1[1], top1[2],
+                    classifier_list(&vd, "valid"));
+            snprintf(line, sizeof line, "%d,%.6g,%.6g,%.6g,%.6g,%.6g,%.2f,%.2f,%.2f\n", b, loss, c.parts.syn, c.parts.ce, c.parts.kd,
+                     get_current_rate(s), top1[0], top1[1], top1[2]);
+        } else
+            snprintf(line, sizeof line, "%d,%.6g,%.6g,%.6g,%.6g,%.6g,,,\n", b, loss, c.parts.syn, c.parts.ce, c.parts.kd, get_current_rate(s));
+        text_log_add(&c.csv, line);
+        double now = now_seconds();
+        if (now - t_print >= 5 || b == max) {
+            char eta[32];
+            format_duration((now - t_start) / (b - start) * (max - b), eta, sizeof eta);
+            fprintf(stderr, "continual batch %d/%d  loss %.4f (syn %.4f ce %.4f kd %.4f)  avg %.4f  lr %.4g  ETA %s\n", b, max, loss,
+                    c.parts.syn, c.parts.ce, c.parts.kd, avg, get_current_rate(s), eta);
+            t_print = now;
+        }
+        if (b % p->cl_backup_every == 0 && b < max) {
+            student_state st = {b, c.sp.synthesized, (unsigned long long)c.r.s};
+            student_save_backup(s, c.out, &c.sp, &c.csv, "continual.csv", &st, last_backup);
+            last_backup = b;
+        }
+    }
+    synth_pool_write_list(&c.sp);
+    path_in(path, sizeof path, c.out, "continual.csv");
+    save_text(path, c.csv.s);
+    if (c.pool.n) {
+        path_in(path, sizeof path, c.out, "grid.png");
+        save_class_grid(path, c.pool.x, c.pool.y, c.pool.n, c.k_old, 10, s->c, s->h, s->w, 2);
+    }
+    path_in(path, sizeof path, c.out, "continual.weights");
+    save_weights_atomic(s, path);
+    printf("continual: %s after %d batches: %d old + %d new classes, %d synthesized images of the old ones\n", path,
+           (int)get_current_batch(s), c.k_old, nd.classes, c.pool.n);
+    if (valid.n) {
+        double top1[3];
+        classifier_score sc;
+        score(s, &valid, c.k_old, top1, &sc);
+        printf("old classes top-1 %.2f%%, new classes top-1 %.2f%%, all ", top1[1], top1[2]);
+        print_classifier_score(stdout, &sc, all.names);
+        free_classifier_score(&sc);
+    }
+
+    free_labelled_set(&valid);
+    free_labelled_set(&c.newset);
+    free_classifier_data(&nd);
+    if (valid_data) free_classifier_data(&vd);
+    free(c.csv.s);
+    free(c.y);
+    free(wide);
+    free_pool(&c.pool);
+    free_label_set(&olds);
+    free_label_set(&all);
+    if (syn) { network *ts = tsyn->net; free_synth(syn); free_frozen_net(tsyn); free_network(ts); }
+    free_frozen_net(c.old);
+    free_network(ok);
+    free_network(s);
+    return 0;
+}
