@@ -2,8 +2,8 @@
 DARKNET_INC ?= /usr/lib/darknet/include
 DARKNET_LIB ?= /usr/lib/darknet
 CC      ?= cc
-OPT     ?= -O2 -march=x86-64-v2
-CFLAGS  += $(OPT) -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration -Wno-format-truncation -I$(DARKNET_INC) -Iplugin \
+OPT     ?= -O3 -march=x86-64-v2 -fno-trapping-math
+CFLAGS  += $(OPT) -fopenmp -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration -Wno-format-truncation -I$(DARKNET_INC) -Iplugin \
            -I/usr/include/stb -I/usr/include/x86_64-linux-gnu/openblas-pthread
 LDLIBS  += -L$(DARKNET_LIB) -ldarknet -Wl,-rpath,$(DARKNET_LIB) -lopenblas -lstb -lm -lpthread -ldl
 

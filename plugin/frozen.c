@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "darknet_internal.h"
+#include "frozen_layers.h"
 #include "util.h"
 
 // Darknet calls a layer's backward with copies of the layer and network, so
@@ -16,13 +17,13 @@ frozen_net *frozen_lookup(const network *net)
 {
     for (int i = 0; i < MAX_FROZEN; ++i)
         if (registry[i].layers == net->layers) return registry[i].f;
-    inv_die("internal: frozen backward called on a network that is not frozen");
+    inv_die("internal: frozen layer function called on a network that is not frozen");
 }
 
-// delta (grad w.r.t. the BN output) -> grad w.r.t. the BN input l.x, in
+// delta (grad w.r.t. the BN output) -> grad w.r.t. the BN input l.x, in place, in
 // inference mode: the forward normalises with sqrt(rolling_var) + 1e-6
 // (normalize_cpu), so that is the derivative used here, plus R_feature.
-static void backward_frozen_bn(const layer *l, const bn_stat_layer *s)
+void backward_frozen_bn(const layer *l, const bn_stat_layer *s)
 {
     int spatial = l->out_h * l->out_w, channels = l->out_c;
     for (int b = 0; b < l->batch; ++b)
@@ -35,31 +36,6 @@ static void backward_frozen_bn(const layer *l, const bn_stat_layer *s)
                 for (int i = 0; i < spatial; ++i) d[i] = d[i] * k - (ga + gb * (x[i] - mu));
             } else {
                 for (int i = 0; i < spatial; ++i) d[i] *= k;
-            }
-        }
-}
-
-// Shapes: weights [n][c/groups*size*size], delta [batch][n][out_h*out_w],
-// net.delta [batch][c][h*w]. Input gradient only; no weight gradient.
-static void backward_frozen_convolutional(layer l, network net)
-{
-    gradient_array(l.output, l.outputs * l.batch, l.activation, l.delta);
-    if (l.batch_normalize) backward_frozen_bn(&l, &frozen_lookup(&net)->bn[net.index]);
-    if (!net.delta) return;
-    int m = l.n / l.groups;
-    int n = l.size * l.size * l.c / l.groups;
-    int k = l.out_w * l.out_h;
-    for (int i = 0; i < l.batch; ++i)
-        for (int j = 0; j < l.groups; ++j) {
-            float *w = l.weights + j * l.nweights / l.groups;
-            float *d = l.delta + (i * l.groups + j) * m * k;
-            float *imd = net.delta + (i * l.groups + j) * l.c / l.groups * l.h * l.w;
-            if (l.size == 1) {
-                // The forward reads the input as a [c][k] matrix; accumulate (beta = 1).
-                gemm(1, 0, n, k, m, 1, w, n, d, k, 1, imd, k);
-            } else {
-                gemm(1, 0, n, k, m, 1, w, n, d, k, 0, net.workspace, k);
-                col2im_cpu(net.workspace, l.c / l.groups, l.h, l.w, l.size, l.stride, l.pad, imd);
             }
         }
 }
@@ -135,12 +111,21 @@ frozen_net *make_frozen_net(network *net, const char *cfg)
     f->input_delta = xcalloc((size_t)net->batch * net->inputs, sizeof(float));
     f->logit_grad = xcalloc((size_t)net->batch * f->classes, sizeof(float));
     f->bn = xcalloc(net->n, sizeof *f->bn);
+    size_t cols = 0, rows = 0;
     for (int i = 0; i < net->n; ++i) {
         layer *l = &net->layers[i];
         switch (l->type) {
-        case CONVOLUTIONAL: l->backward = backward_frozen_convolutional; break;
+        case CONVOLUTIONAL:
+            l->forward = forward_frozen_convolutional;
+            l->backward = backward_frozen_convolutional;
+            if (frozen_conv_cols(l) > cols) cols = frozen_conv_cols(l);
+            if (frozen_conv_rows(l) > rows) rows = frozen_conv_rows(l);
+            break;
         case CONNECTED: l->backward = backward_frozen_connected; break;
-        case MAXPOOL: l->backward = backward_frozen_maxpool; break;
+        case MAXPOOL:
+            l->forward = forward_frozen_maxpool;
+            l->backward = backward_frozen_maxpool;
+            break;
         case AVGPOOL: l->backward = backward_frozen_avgpool; break;
         case SHORTCUT: l->backward = backward_frozen_shortcut; break;
         case ROUTE: l->backward = backward_frozen_route; break;
@@ -161,6 +146,8 @@ frozen_net *make_frozen_net(network *net, const char *cfg)
             ++f->nbn;
         }
     }
+    f->cols = xcalloc(cols, sizeof(float));
+    f->rows = xcalloc(rows, sizeof(float));
     int slot;
     for (slot = 0; slot < MAX_FROZEN && registry[slot].layers; ++slot) {}
     if (slot == MAX_FROZEN) inv_die("internal: more than %d frozen networks", MAX_FROZEN);
@@ -186,6 +173,8 @@ void free_frozen_net(frozen_net *f)
         free(f->bn[i].mean); free(f->bn[i].var); free(f->bn[i].ga); free(f->bn[i].gb);
     }
     free(f->bn);
+    free(f->cols);
+    free(f->rows);
     free(f->input_delta);
     free(f->logit_grad);
     free(f);

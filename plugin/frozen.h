@@ -27,6 +27,7 @@ typedef struct {
     int gpu;                // CUDA device the network runs on (frozen_gpu.c), -1: the CPU
     float *input_delta_gpu; // on the GPU: device twin of input_delta
     double *bn_loss_gpu;    // on the GPU: one R_feature term per BN layer (device)
+    float *cols, *rows;     // batched convolution workspaces (columns; [filters][batch*out_h*out_w])
 } frozen_net;
 
 // Freezes `net` (from load_checked_network): installs the frozen backward of

@@ -1,0 +1,8 @@
+// im2col/col2im with a row stride: the columns of image b of a batch go to
+// col + b*out_h*out_w with rows ld = batch*out_h*out_w apart.
+#ifndef INV_IM2COL_H
+#define INV_IM2COL_H
+void im2col_ld(const float *im, int channels, int height, int width, int ksize, int stride, int pad, float *col, int ld);
+// Adds the columns back into the image (col2im_cpu's accumulation).
+void col2im_ld(const float *col, int channels, int height, int width, int ksize, int stride, int pad, float *im, int ld);
+#endif
