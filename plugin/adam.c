@@ -31,6 +31,7 @@ void adam_step(adam_state *a, float *x, const float *g, float lr)
     ++a->t;
     float c1 = 1 - powf(a->beta1, a->t), c2 = 1 - powf(a->beta2, a->t);
     float step = lr / c1, rc2 = 1 / sqrtf(c2);
+    #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < a->n; ++i) {
         a->m[i] = a->beta1 * a->m[i] + (1 - a->beta1) * g[i];
         a->v[i] = a->beta2 * a->v[i] + (1 - a->beta2) * g[i] * g[i];

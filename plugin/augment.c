@@ -23,6 +23,7 @@ static inline int source(const view *v, int b, int c, int y, int x)
 
 void view_forward(const view *v, const float *params, float *input)
 {
+    #pragma omp parallel for schedule(static)
     for (int b = 0; b < v->batch; ++b)
         for (int c = 0; c < v->c; ++c)
             for (int y = 0; y < v->h; ++y) {
@@ -34,6 +35,7 @@ void view_forward(const view *v, const float *params, float *input)
 void view_backward(const view *v, const float *grad_input, float *grad_params)
 {
     memset(grad_params, 0, sizeof(float) * v->batch * v->pc * (v->h / v->factor) * (v->w / v->factor));
+    #pragma omp parallel for schedule(static)   // images do not share parameters
     for (int b = 0; b < v->batch; ++b)
         for (int c = 0; c < v->c; ++c)
             for (int y = 0; y < v->h; ++y) {

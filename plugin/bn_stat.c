@@ -10,6 +10,7 @@ static double layer_term(const layer *l, bn_stat_layer *s, double scale)
 {
     int C = s->channels, S = s->spatial, B = l->batch;
     double M = (double)B * S, dmu2 = 0, dvar2 = 0;
+    #pragma omp parallel for reduction(+ : dmu2, dvar2) schedule(static)
     for (int c = 0; c < C; ++c) {
         double sum = 0, sq = 0;
         for (int b = 0; b < B; ++b) {

@@ -6,7 +6,10 @@
 static const int dirs[4][2] = {{0, 1}, {1, 0}, {1, 1}, {1, -1}};   // (dy, dx)
 
 // Visits every pair (p, q = p + dir) inside the image: f(x[p] - x[q]).
-#define FOR_EACH_PAIR(body)                                                          \
+// Pairs never cross planes, so the planes run in parallel (OMP: the pragma
+// for the outer loop, given by the caller).
+#define FOR_EACH_PAIR(OMP, body)                                                     \
+    _Pragma(OMP)                                                                     \
     for (int b = 0; b < batch * c; ++b)                                              \
         for (int y = 0; y + dy < h; ++y)                                             \
             for (int xx = (dx < 0 ? -dx : 0); xx < w && xx + dx < w; ++xx) {         \
@@ -24,14 +27,14 @@ prior_terms prior_loss(const float *x, int batch, int c, int h, int w,
         int dy = dirs[d][0], dx = dirs[d][1];
         double sq = 0, ab = 0;
         size_t count = 0;
-        FOR_EACH_PAIR(sq += (double)e * e; ab += fabsf(e); ++count;)
+        FOR_EACH_PAIR("omp parallel for reduction(+ : sq, ab, count) schedule(static)", sq += (double)e * e; ab += fabsf(e); ++count;)
         if (!count) continue;
         double norm = sqrt(sq);
         t.tv_l2 += w_tv_l2 * norm;
         t.tv_l1 += w_tv_l1 * ab / count;
         if (!grad) continue;
         float k2 = norm > 0 ? (float)(w_tv_l2 / norm) : 0, k1 = (float)(w_tv_l1 / count);
-        FOR_EACH_PAIR({
+        FOR_EACH_PAIR("omp parallel for schedule(static)", {
             float g = k2 * e + k1 * (float)((e > 0) - (e < 0));
             grad[p] += g;
             grad[q] -= g;
