@@ -43,3 +43,13 @@ void view_backward(const view *v, const float *grad_input, float *grad_params)
                 for (int x = 0; x < v->w; ++x) grad_params[source(v, b, c, y, x)] += row[x];
             }
 }
+
+void shift_flip_image(const float *src, float *dst, int c, int h, int w, int dx, int dy, int flip)
+{
+    for (int k = 0; k < c; ++k)
+        for (int y = 0; y < h; ++y)
+            for (int x = 0; x < w; ++x) {
+                int sx = (flip ? w - 1 - x : x) + dx, sy = y + dy;
+                dst[(k * h + y) * w + x] = (sx < 0 || sy < 0 || sx >= w || sy >= h) ? 0 : src[(k * h + sy) * w + sx];
+            }
+}

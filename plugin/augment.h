@@ -20,4 +20,8 @@ void view_draw(view *v, rng *r, int jitter, int allow_flip);
 void view_forward(const view *v, const float *params, float *input);
 // grad_params = sum of grad_input over the input pixels each parameter feeds.
 void view_backward(const view *v, const float *grad_input, float *grad_params);
+// Ordinary training augmentation of one image [c][h][w]: shifted by (dx, dy)
+// with zeros where the shift uncovers the border (a random crop of the image
+// padded by |shift| pixels), then mirrored left-right if flip.
+void shift_flip_image(const float *src, float *dst, int c, int h, int w, int dx, int dy, int flip);
 #endif

@@ -18,63 +18,30 @@
 #include "evaluate.h"
 #include "flops.h"
 #include "inversion.h"
+#include "augment.h"
+#include "netstate.h"
 #include "util.h"
 
 // Shuffling and augmentation draw from their own generator so that they do
 // not depend on how often Darknet itself calls rand() (dropout does).
-static uint64_t rng_state;
+static uint64_t shuffle_rng_state;
 
-static uint32_t rng_next(void)
+static uint32_t shuffle_rng_next(void)
 {
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+    uint64_t z = (shuffle_rng_state += 0x9e3779b97f4a7c15ULL);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return (uint32_t)((z ^ (z >> 31)) >> 32);
 }
 
-static int rng_below(int n) { return (int)(((uint64_t)rng_next() * (uint64_t)n) >> 32); }
+static int shuffle_rng_below(int n) { return (int)(((uint64_t)shuffle_rng_next() * (uint64_t)n) >> 32); }
 
 static void shuffle(int *order, int n)
 {
     for (int i = n - 1; i > 0; --i) {
-        int j = rng_below(i + 1);
+        int j = shuffle_rng_below(i + 1);
         int t = order[i]; order[i] = order[j]; order[j] = t;
     }
-}
-
-// Copies `src` (c x h x w) shifted by (dx, dy), zero-filled where the shift
-// uncovers the border (= a random crop of the image padded by |shift| px),
-// mirrored left-right if `flip`.
-static void augment_image(const float *src, float *dst, int w, int h, int c, int dx, int dy, int flip)
-{
-    for (int k = 0; k < c; ++k)
-        for (int y = 0; y < h; ++y)
-            for (int x = 0; x < w; ++x) {
-                int sx = (flip ? w - 1 - x : x) + dx, sy = y + dy;
-                dst[(k * h + y) * w + x] = (sx < 0 || sy < 0 || sx >= w || sy >= h) ? 0 : src[(k * h + sy) * w + sx];
-            }
-}
-
-// save_weights exits on an unwritable file and never checks fwrite: write to
-// a temporary name, check its size, fsync, then rename over `path`.
-static void save_weights_atomic(network *net, const char *path)
-{
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-    FILE *probe = fopen(tmp, "wb");
-    if (!probe) inv_die("cannot create %s: %s", tmp, strerror(errno));
-    fclose(probe);
-    save_weights(net, tmp);
-    struct stat st;
-    size_t want = expected_weights_bytes(net);
-    if (stat(tmp, &st) != 0 || (size_t)st.st_size != want) {
-        unlink(tmp);
-        inv_die("writing %s failed: %lld bytes written, %zu expected (disk full?)", path, (long long)st.st_size, want);
-    }
-    FILE *f = fopen(tmp, "rb+");
-    if (!f || fsync(fileno(f)) != 0) { unlink(tmp); inv_die("cannot sync %s: %s", tmp, strerror(errno)); }
-    fclose(f);
-    if (rename(tmp, path) != 0) { int e = errno; unlink(tmp); inv_die("cannot rename %s to %s: %s", tmp, path, strerror(e)); }
 }
 
 static void usage(const char *prog)
@@ -120,7 +87,7 @@ int run_train(int argc, char **argv)
 
     // Darknet initialises weights with rand(): seed before parsing.
     srand(seed);
-    rng_state = (uint64_t)seed * 0x2545f4914f6cdd1dULL + 1;
+    shuffle_rng_state = (uint64_t)seed * 0x2545f4914f6cdd1dULL + 1;
     network *net = load_checked_network(cfg, weights, 0, LAYERS_TRAIN);
     if (opt_has(argc, argv, "-clear")) *net->seen = 0;
     int fixed = fix_conv1x1_backward(net);
@@ -165,9 +132,9 @@ int run_train(int argc, char **argv)
         for (int i = 0; i < rows; ++i) {
             if (cursor == s.n) { shuffle(order, s.n); cursor = 0; ++epoch; }
             int idx = order[cursor++];
-            int dx = pad ? rng_below(2 * pad + 1) - pad : 0, dy = pad ? rng_below(2 * pad + 1) - pad : 0;
-            int fl = flip ? rng_below(2) : 0;
-            augment_image(labelled_image(&s, idx), xrows[i], s.w, s.h, s.c, dx, dy, fl);
+            int dx = pad ? shuffle_rng_below(2 * pad + 1) - pad : 0, dy = pad ? shuffle_rng_below(2 * pad + 1) - pad : 0;
+            int fl = flip ? shuffle_rng_below(2) : 0;
+            shift_flip_image(labelled_image(&s, idx), xrows[i], s.c, s.h, s.w, dx, dy, fl);
             yrows[i][s.y[idx]] = 1;
         }
         float loss = train_network(net, batch);
