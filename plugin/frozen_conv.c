@@ -113,30 +113,38 @@ void backward_frozen_convolutional(layer l, network net)
 }
 
 // Darknet's max-pool forward (window offset by -pad/2, first maximum wins,
-// indexes kept for the backward), parallel over images and channels.
+// indexes kept for the backward), parallel over images and channels; the
+// common 2x2 stride-2 window whose offset is 0 without bounds checks.
 void forward_frozen_maxpool(layer l, network net)
 {
     int off = -l.pad / 2, H = l.out_h, W = l.out_w;
     #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < l.batch; ++b)
         for (int c = 0; c < l.c; ++c) {
-            const float *in = net.input + ((size_t)b * l.c + c) * l.h * l.w;
-            size_t base = ((size_t)b * l.c + c) * l.h * l.w;
+            size_t base = ((size_t)b * l.c + c) * l.h * l.w, o = (((size_t)b * l.c + c) * H) * W;
+            const float *in = net.input + base;
             for (int i = 0; i < H; ++i)
-                for (int j = 0; j < W; ++j) {
+                for (int j = 0; j < W; ++j, ++o) {
                     float max = -FLT_MAX;
                     int max_i = -1;
-                    for (int n = 0; n < l.size; ++n) {
-                        int y = off + i * l.stride + n;
-                        if (y < 0 || y >= l.h) continue;
-                        for (int m = 0; m < l.size; ++m) {
-                            int x = off + j * l.stride + m;
-                            if (x < 0 || x >= l.w) continue;
-                            float v = in[y * l.w + x];
-                            if (v > max) max = v, max_i = (int)base + y * l.w + x;
+                    int y0 = off + i * l.stride, x0 = off + j * l.stride;
+                    if (l.size == 2 && y0 >= 0 && x0 >= 0 && y0 + 1 < l.h && x0 + 1 < l.w) {
+                        int k = y0 * l.w + x0;
+                        const int cand[4] = {k, k + 1, k + l.w, k + l.w + 1};
+                        for (int t = 0; t < 4; ++t)
+                            if (in[cand[t]] > max) max = in[cand[t]], max_i = (int)base + cand[t];
+                    } else {
+                        for (int n = 0; n < l.size; ++n) {
+                            int y = y0 + n;
+                            if (y < 0 || y >= l.h) continue;
+                            for (int m = 0; m < l.size; ++m) {
+                                int x = x0 + m;
+                                if (x < 0 || x >= l.w) continue;
+                                float v = in[y * l.w + x];
+                                if (v > max) max = v, max_i = (int)base + y * l.w + x;
+                            }
                         }
                     }
-                    size_t o = (((size_t)b * l.c + c) * H + i) * W + j;
                     l.output[o] = max;
                     l.indexes[o] = max_i;
                 }

@@ -5,7 +5,6 @@
 #define INV_FROZEN_LAYERS_H
 #include "frozen.h"
 
-frozen_net *frozen_lookup(const network *net);
 // Workspace sizes (floats) the batched convolution needs for layer l.
 size_t frozen_conv_cols(const layer *l);
 size_t frozen_conv_rows(const layer *l);

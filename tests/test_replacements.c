@@ -55,6 +55,7 @@ int main(void)
 
     const int shapes[][6] = {   // channels, height, width, ksize, stride, pad
         {3, 8, 8, 3, 1, 1}, {2, 7, 9, 3, 2, 1}, {4, 6, 6, 1, 1, 0}, {1, 9, 7, 5, 2, 2}, {2, 5, 5, 2, 1, 0}, {3, 10, 10, 3, 3, 0},
+        {1, 3, 3, 5, 1, 2}, {2, 4, 6, 7, 2, 3}, {1, 2, 2, 3, 2, 1},
     };
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; ++s) {
         int c = shapes[s][0], h = shapes[s][1], w = shapes[s][2], k = shapes[s][3], st = shapes[s][4], pad = shapes[s][5];
