@@ -53,7 +53,9 @@ data/fmnist/raw/%: $(FMNIST_GZ)/%.gz
 	mkdir -p data/fmnist/raw
 	gunzip -c $< > $@.tmp && mv $@.tmp $@
 
-data/fmnist/fmnist.data: darknet $(FMNIST_IDX:%=data/fmnist/raw/%)
+# The import depends on the raw files only: rebuilding ./darknet must not
+# rewrite a dataset that runs may be reading.
+data/fmnist/fmnist.data: $(FMNIST_IDX:%=data/fmnist/raw/%) | darknet
 	./darknet inversion import-fmnist data/fmnist/raw data/fmnist
 
 # Classifiers trained on Fashion-MNIST with a fixed seed (one core each, shared: teacher

@@ -1,6 +1,7 @@
 #include "netstate.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,8 +11,12 @@
 #include "frozen.h"
 #include "util.h"
 
+// Every parameter array of every layer is finite (a NaN weight is never written).
+static int network_is_finite(const network *net);
+
 void save_weights_atomic(network *net, const char *path)
 {
+    if (!network_is_finite(net)) inv_die("refusing to write %s: the network holds NaN or infinite parameters", path);
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
     FILE *probe = fopen(tmp, "wb");   // save_weights exits on failure; check first
@@ -75,6 +80,19 @@ static int layer_arrays(const layer *l, float **a, size_t *n, int momentum)
         }
     }
     return k;
+}
+
+static int network_is_finite(const network *net)
+{
+    for (int i = 0; i < net->n; ++i) {
+        float *a[5];
+        size_t n[5];
+        int k = layer_arrays(&net->layers[i], a, n, 0);
+        for (int j = 0; j < k; ++j)
+            for (size_t e = 0; e < n[j]; ++e)
+                if (!isfinite(a[j][e])) return 0;
+    }
+    return 1;
 }
 
 void save_momentum(const network *net, const char *path)

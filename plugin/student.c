@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -19,6 +20,10 @@ double student_train_step(network *net, student_delta_fn fn, void *ctx)
     forward_network(net);
     layer *o = &net->layers[out];
     double loss = fn(ctx, net->layers[out - 1].output, B, o->outputs, o->delta);
+    // A diverged student stops here, before its weights are updated or saved.
+    if (!isfinite(loss))
+        inv_die("batch %d: the student's loss is %g (diverged); lower the student cfg's learning_rate, or resume from the last backup",
+                (int)(*net->seen / B), loss);
     for (int i = out + 1; i < net->n; ++i)   // a [cost] after the softmax must add nothing
         if (net->layers[i].delta) memset(net->layers[i].delta, 0, sizeof(float) * net->layers[i].outputs * B);
     backward_network(net);
