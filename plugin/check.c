@@ -176,23 +176,8 @@ fail:
 // temporary file and returns its path.
 static char *checked_cfg_copy(const char *cfg, int batch, layer_set allowed)
 {
-    FILE *in = fopen(cfg, "rb");
-    if (!in) inv_die("cannot open cfg %s: %s", cfg, strerror(errno));
-    size_t cap = 1 << 16, len = 0, got;
-    char *text = xcalloc(cap + 1, 1);
-    while ((got = fread(text + len, 1, cap - len, in)) > 0) {
-        len += got;
-        if (len == cap) {
-            if (cap >= (1u << 26)) inv_die("cfg %s is larger than 64 MiB", cfg);
-            cap *= 2;
-            char *bigger = realloc(text, cap + 1);
-            if (!bigger) inv_die("out of memory");
-            text = bigger;
-        }
-    }
-    int read_error = ferror(in);
-    fclose(in);
-    if (read_error) inv_die("cannot read cfg %s", cfg);
+    size_t len;
+    char *text = read_whole_file(cfg, "cfg", 64, &len);
     char *copy, err[4096 + 256];
     if (check_cfg_text(text, len, cfg, batch, allowed, &copy, err, sizeof err)) inv_die("%s", err);
     free(text);

@@ -187,23 +187,8 @@ int parse_inversion_cfg_text(const char *text, const char *name, inversion_param
 
 inversion_params read_inversion_cfg(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) inv_die("cannot open inversion cfg %s: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    char *text = xcalloc(cap + 1, 1);
-    size_t got;
-    while ((got = fread(text + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            if (cap >= (1u << 24)) inv_die("inversion cfg %s is larger than 16 MiB", path);
-            cap *= 2;
-            char *bigger = realloc(text, cap + 1);
-            if (!bigger) inv_die("out of memory");
-            text = bigger;
-        }
-    }
-    fclose(f);
-    text[n] = 0;
+    size_t n;
+    char *text = read_whole_file(path, "inversion cfg", 16, &n);
     if (strlen(text) != n) inv_die("%s: NUL byte in cfg (not a text file?)", path);
     inversion_params p;
     char err[512];

@@ -193,6 +193,30 @@ int file_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
+char *read_whole_file(const char *path, const char *what, int max_mib, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) inv_die("cannot open %s %s: %s", what, path, strerror(errno));
+    size_t cap = 1 << 16, n = 0, got;
+    char *text = xcalloc(cap + 1, 1);
+    while ((got = fread(text + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            if (cap >= ((size_t)max_mib << 20)) inv_die("%s %s is larger than %d MiB", what, path, max_mib);
+            cap *= 2;
+            char *bigger = realloc(text, cap + 1);
+            if (!bigger) inv_die("out of memory");
+            text = bigger;
+        }
+    }
+    int read_error = ferror(f);
+    fclose(f);
+    if (read_error) inv_die("cannot read %s %s", what, path);
+    text[n] = 0;
+    *len = n;
+    return text;
+}
+
 uint64_t hash_string(const char *s, uint64_t h)
 {
     for (; *s; ++s) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;

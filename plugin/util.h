@@ -29,6 +29,10 @@ void atomic_abort(atomic_file *a);
 
 void make_dir(const char *path);      // mkdir -p; dies if not a writable directory
 int file_exists(const char *path);
+// A whole file as a NUL-terminated string (*len bytes; the file may itself
+// hold NULs, which callers that need text check). Dies with "cannot open
+// <what> <path>", on a read error, or when it exceeds max_mib MiB.
+char *read_whole_file(const char *path, const char *what, int max_mib, size_t *len);
 // FNV-1a over a file's bytes (dies if unreadable) or a string, chained through h.
 #include <stdint.h>
 uint64_t hash_file(const char *path, uint64_t h);

@@ -91,22 +91,8 @@ char *widen_head_cfg_text(const char *text, const char *cfg, int add, int *k_old
 
 char *widen_head_cfg(const char *cfg, int add, int *k_old)
 {
-    FILE *f = fopen(cfg, "rb");
-    if (!f) inv_die("cannot open %s: %s", cfg, strerror(errno));
-    size_t cap = 1 << 16, n = 0, got;
-    char *text = xcalloc(cap + 1, 1);
-    while ((got = fread(text + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            if (cap >= (1u << 24)) inv_die("cfg %s is larger than 16 MiB", cfg);
-            cap *= 2;
-            char *bigger = realloc(text, cap + 1);
-            if (!bigger) inv_die("out of memory");
-            text = bigger;
-        }
-    }
-    fclose(f);
-    text[n] = 0;
+    size_t n;
+    char *text = read_whole_file(cfg, "cfg", 16, &n);
     if (strlen(text) != n) inv_die("%s: NUL byte in cfg (not a text file?)", cfg);
     char err[1024];
     char *wide = widen_head_cfg_text(text, cfg, add, k_old, err, sizeof err);
