@@ -6,11 +6,33 @@
 // var_c = sum (x - mu_c)^2 / M. With D = ||mu - rm|| and E = ||var - rv||,
 // dD/dx = (mu_c - rm_c) / (D M) and dE/dx = 2 (var_c - rv_c)(x - mu_c) / (E M)
 // (the mean's own dependence cancels because sum (x - mu_c) = 0).
-static double layer_term(const layer *l, bn_stat_layer *s, double scale)
+// The batch mean and variance of every channel into s->mean, s->var, and in
+// double precision mu - rolling_mean and var into s->work[0..C), [C..2C); from
+// the slices' sums (a convolution) or from l.x.
+static void batch_statistics(const frozen_net *f, const layer *l, bn_stat_layer *s)
 {
     int C = s->channels, S = s->spatial, B = l->batch;
-    double M = (double)B * S, dmu2 = 0, dvar2 = 0;
-    #pragma omp parallel for reduction(+ : dmu2, dvar2) schedule(static)
+    double M = (double)B * S;
+    if (s->part) {
+        // Sums of d = x - rolling_mean: mu = rm + E[d], var = E[d^2] - E[d]^2
+        // (d is centred near 0, so the difference loses little).
+        for (int c = 0; c < C; ++c) {
+            double s1 = 0, s2 = 0;
+            for (int k = 0; k < f->nslices; ++k) {
+                const double *p = s->part + (size_t)k * 2 * C;
+                s1 += p[c];
+                s2 += p[C + c];
+            }
+            double md = s1 / M, var = s2 / M - md * md;
+            if (var < 0) var = 0;
+            s->work[c] = md;
+            s->work[C + c] = var;
+            s->mean[c] = (float)(l->rolling_mean[c] + md);
+            s->var[c] = (float)var;
+        }
+        return;
+    }
+    #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; ++c) {
         double sum = 0, sq = 0;
         for (int b = 0; b < B; ++b) {
@@ -22,9 +44,20 @@ static double layer_term(const layer *l, bn_stat_layer *s, double scale)
             const float *x = l->x + ((size_t)b * C + c) * S;
             for (int i = 0; i < S; ++i) sq += (x[i] - mu) * (x[i] - mu);
         }
+        s->work[c] = mu - l->rolling_mean[c];
+        s->work[C + c] = sq / M;
         s->mean[c] = (float)mu;
         s->var[c] = (float)(sq / M);
-        double dm = mu - l->rolling_mean[c], dv = sq / M - l->rolling_variance[c];
+    }
+}
+
+static double layer_term(const frozen_net *f, const layer *l, bn_stat_layer *s, double scale)
+{
+    int C = s->channels;
+    double M = (double)l->batch * s->spatial, dmu2 = 0, dvar2 = 0;
+    batch_statistics(f, l, s);
+    for (int c = 0; c < C; ++c) {
+        double dm = s->work[c], dv = s->work[C + c] - l->rolling_variance[c];
         dmu2 += dm * dm;
         dvar2 += dv * dv;
     }
@@ -32,8 +65,8 @@ static double layer_term(const layer *l, bn_stat_layer *s, double scale)
     // A zero norm has no gradient direction; 1e-12 keeps the subgradient at 0.
     double kd = scale / ((D > 1e-12 ? D : 1e-12) * M), ke = 2 * scale / ((E > 1e-12 ? E : 1e-12) * M);
     for (int c = 0; c < C; ++c) {
-        s->ga[c] = (float)(kd * (s->mean[c] - l->rolling_mean[c]));
-        s->gb[c] = (float)(ke * ((double)s->var[c] - l->rolling_variance[c]));
+        s->ga[c] = (float)(kd * s->work[c]);
+        s->gb[c] = (float)(ke * (s->work[C + c] - l->rolling_variance[c]));
     }
     return scale * (D + E);
 }
@@ -51,7 +84,7 @@ double bn_stat_loss(frozen_net *f, float weight, float first_multiplier)
     int first = 1;
     for (int i = 0; i < f->net->n; ++i) {
         if (!f->bn[i].channels) continue;
-        total += layer_term(&f->net->layers[i], &f->bn[i], weight * (first ? first_multiplier : 1.0));
+        total += layer_term(f, &f->net->layers[i], &f->bn[i], weight * (first ? first_multiplier : 1.0));
         first = 0;
     }
     return total;

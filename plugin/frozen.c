@@ -8,15 +8,20 @@
 #include "frozen_layers.h"
 #include "util.h"
 
-// Darknet calls a layer's backward with copies of the layer and network, so
-// the frozen state is found through the network's layer array.
+// Darknet calls a layer's functions with copies of the layer and network, so
+// the frozen state is found through the layer array they point to: the
+// network's own, or one of its slices'.
 #define MAX_FROZEN 16
-static struct { layer *layers; frozen_net *f; } registry[MAX_FROZEN];
+static frozen_net *registry[MAX_FROZEN];
 
 frozen_net *frozen_lookup(const network *net)
 {
-    for (int i = 0; i < MAX_FROZEN; ++i)
-        if (registry[i].layers == net->layers) return registry[i].f;
+    for (int i = 0; i < MAX_FROZEN; ++i) {
+        frozen_net *f = registry[i];
+        if (!f) continue;
+        if (net->layers == f->net->layers) return f;
+        if (net->layers >= f->slice_layers && net->layers < f->slice_layers + (size_t)f->nslices * f->net->n) return f;
+    }
     inv_die("internal: frozen layer function called on a network that is not frozen");
 }
 
@@ -111,15 +116,12 @@ frozen_net *make_frozen_net(network *net, const char *cfg)
     f->input_delta = xcalloc((size_t)net->batch * net->inputs, sizeof(float));
     f->logit_grad = xcalloc((size_t)net->batch * f->classes, sizeof(float));
     f->bn = xcalloc(net->n, sizeof *f->bn);
-    size_t cols = 0, rows = 0;
     for (int i = 0; i < net->n; ++i) {
         layer *l = &net->layers[i];
         switch (l->type) {
         case CONVOLUTIONAL:
             l->forward = forward_frozen_convolutional;
             l->backward = backward_frozen_convolutional;
-            if (frozen_conv_cols(l) > cols) cols = frozen_conv_cols(l);
-            if (frozen_conv_rows(l) > rows) rows = frozen_conv_rows(l);
             break;
         case CONNECTED: l->backward = backward_frozen_connected; break;
         case MAXPOOL:
@@ -143,16 +145,15 @@ frozen_net *make_frozen_net(network *net, const char *cfg)
             s->var = xcalloc(s->channels, sizeof(float));
             s->ga = xcalloc(s->channels, sizeof(float));
             s->gb = xcalloc(s->channels, sizeof(float));
+            s->work = xcalloc(2 * (size_t)s->channels, sizeof(double));
             ++f->nbn;
         }
     }
-    f->cols = xcalloc(cols, sizeof(float));
-    f->rows = xcalloc(rows, sizeof(float));
+    make_frozen_slices(f);
     int slot;
-    for (slot = 0; slot < MAX_FROZEN && registry[slot].layers; ++slot) {}
+    for (slot = 0; slot < MAX_FROZEN && registry[slot]; ++slot) {}
     if (slot == MAX_FROZEN) inv_die("internal: more than %d frozen networks", MAX_FROZEN);
-    registry[slot].layers = net->layers;
-    registry[slot].f = f;
+    registry[slot] = f;
     net->train = 0;
     f->gpu = -1;
 #ifdef GPU
@@ -165,35 +166,18 @@ void free_frozen_net(frozen_net *f)
 {
     if (!f) return;
     for (int i = 0; i < MAX_FROZEN; ++i)
-        if (registry[i].f == f) registry[i].layers = NULL, registry[i].f = NULL;
+        if (registry[i] == f) registry[i] = NULL;
 #ifdef GPU
     if (f->gpu >= 0) frozen_gpu_free(f);
 #endif
     for (int i = 0; i < f->net->n; ++i) {
-        free(f->bn[i].mean); free(f->bn[i].var); free(f->bn[i].ga); free(f->bn[i].gb);
+        free(f->bn[i].mean); free(f->bn[i].var); free(f->bn[i].ga); free(f->bn[i].gb); free(f->bn[i].work);
     }
     free(f->bn);
-    free(f->cols);
-    free(f->rows);
+    free_frozen_slices(f);
     free(f->input_delta);
     free(f->logit_grad);
     free(f);
-}
-
-const float *frozen_forward(frozen_net *f, const float *input)
-{
-    network *net = f->net;
-#ifdef GPU
-    if (f->gpu >= 0) {
-        cuda_push_array(net->input_gpu, (float *)input, (size_t)net->batch * net->inputs);
-        return frozen_forward_gpu(f, net->input_gpu);
-    }
-#endif
-    memcpy(net->input, input, sizeof(float) * net->batch * net->inputs);
-    net->train = 0;
-    net->delta = NULL;
-    forward_network(net);
-    return net->layers[f->out].output;
 }
 
 const float *frozen_logits(const frozen_net *f)
@@ -213,27 +197,4 @@ void frozen_clear_bn_grad(frozen_net *f)
             memset(f->bn[i].ga, 0, sizeof(float) * f->bn[i].channels);
             memset(f->bn[i].gb, 0, sizeof(float) * f->bn[i].channels);
         }
-}
-
-void frozen_backward(frozen_net *f, float *grad_input)
-{
-    network *net = f->net;
-    size_t n = (size_t)net->batch * net->inputs;
-#ifdef GPU
-    if (f->gpu >= 0) {
-        // net->input_gpu is free once the forward is done: the gradient lands there first.
-        frozen_backward_gpu(f, net->input_gpu);
-        cuda_pull_array(net->input_gpu, grad_input, n);
-        return;
-    }
-#endif
-    layer *o = &net->layers[f->out];
-    // Darknet deltas are negative gradients; softmax with temperature T maps
-    // logits x to softmax(x / T), hence the 1/T on the way in.
-    for (int i = 0; i < net->batch * f->classes; ++i) o->delta[i] = -f->logit_grad[i] / o->temperature;
-    memset(f->input_delta, 0, sizeof(float) * n);
-    net->delta = f->input_delta;
-    backward_network(net);
-    net->delta = NULL;
-    for (size_t i = 0; i < n; ++i) grad_input[i] = -f->input_delta[i];
 }

@@ -13,7 +13,19 @@ typedef struct {
     float *mean, *var;      // batch mean and biased variance of the BN input l.x
     float *ga, *gb;         // dR/dx = ga[c] + gb[c] * (x - mean[c]); zero when unused
     float *dev;             // on a GPU network: device [mean | var | ga | gb], channels each
+    // A convolution's forward sums, per slice, x - running_mean and its square
+    // over the slice: [nslices][2][channels] (NULL: bn_stat.c reads l.x).
+    double *part;
+    double *work;           // 2 * channels (bn_stat.c)
 } bn_stat_layer;
+
+// A run of images of the batch with its own copies of the layers (batch
+// nb, per-image buffers offset to image b0): slices run on separate threads,
+// each with single-threaded BLAS, and meet only for the BN statistics.
+typedef struct {
+    layer *layers;
+    int b0, nb;
+} frozen_slice;
 
 typedef struct {
     network *net;
@@ -27,7 +39,12 @@ typedef struct {
     int gpu;                // CUDA device the network runs on (frozen_gpu.c), -1: the CPU
     float *input_delta_gpu; // on the GPU: device twin of input_delta
     double *bn_loss_gpu;    // on the GPU: one R_feature term per BN layer (device)
-    float *cols, *rows;     // batched convolution workspaces (columns; [filters][batch*out_h*out_w])
+    int threads;            // OpenMP threads the slices run on
+    int nslices;
+    frozen_slice *slices;
+    layer *slice_layers;    // nslices * net->n
+    int chunk;              // images a convolution workspace holds (the largest slice)
+    float **cols, **rows;   // per thread: batched convolution workspaces (columns; [filters][chunk*out_h*out_w])
 } frozen_net;
 
 // Freezes `net` (from load_checked_network): installs the frozen backward of
@@ -47,7 +64,8 @@ float frozen_temperature(const frozen_net *f);
 // Sets every BN layer's coefficients to zero (no R_feature gradient).
 void frozen_clear_bn_grad(frozen_net *f);
 
-// The frozen state of a network, for the layers' backward functions.
+// The frozen state of a network (or of one of its slices), for the layers'
+// forward and backward functions.
 frozen_net *frozen_lookup(const network *net);
 
 #ifdef GPU

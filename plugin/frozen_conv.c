@@ -38,56 +38,61 @@ static void gather_columns(const layer *l, const float *input, int g, float *col
     }
 }
 
-void forward_frozen_convolutional(layer l, network net)
+// Forward of a piece of the batch that fits the workspaces; with sums (of a
+// BN layer run on a slice), adds per channel the sum of x - rolling_mean and of
+// its square: [2][n] doubles, for R_feature.
+static void forward_conv_piece(const layer *l, const float *input, float *cols, float *rows, double *sums)
 {
-    frozen_net *f = frozen_lookup(&net);
-    int G = l.groups, M = l.n / G, K = l.size * l.size * l.c / G, N = l.out_h * l.out_w, BN = l.batch * N;
+    int G = l->groups, M = l->n / G, K = l->size * l->size * l->c / G, N = l->out_h * l->out_w, BN = l->batch * N;
     for (int g = 0; g < G; ++g) {
-        gather_columns(&l, net.input, g, f->cols);
-        gemm(0, 0, M, BN, K, 1, l.weights + (size_t)g * M * K, K, f->cols, BN, 0, f->rows + (size_t)g * M * BN, BN);
+        gather_columns(l, input, g, cols);
+        gemm(0, 0, M, BN, K, 1, l->weights + (size_t)g * M * K, K, cols, BN, 0, rows + (size_t)g * M * BN, BN);
     }
     // Same arithmetic, in the same order, as Darknet's normalize_cpu,
     // scale_bias and add_bias (inference mode).
-    #pragma omp parallel for collapse(2) schedule(static)
-    for (int b = 0; b < l.batch; ++b)
-        for (int c = 0; c < l.n; ++c) {
-            const float *src = f->rows + (size_t)c * BN + (size_t)b * N;
-            float *out = l.output + ((size_t)b * l.n + c) * N;
-            if (l.batch_normalize) {
-                float *x = l.x + ((size_t)b * l.n + c) * N;
-                float m = l.rolling_mean[c], sd = sqrtf(l.rolling_variance[c]) + .000001f, s = l.scales[c], bias = l.biases[c];
+    for (int b = 0; b < l->batch; ++b)
+        for (int c = 0; c < l->n; ++c) {
+            const float *src = rows + (size_t)c * BN + (size_t)b * N;
+            float *out = l->output + ((size_t)b * l->n + c) * N;
+            if (l->batch_normalize) {
+                float *x = l->x + ((size_t)b * l->n + c) * N;
+                float m = l->rolling_mean[c], sd = sqrtf(l->rolling_variance[c]) + .000001f, s = l->scales[c], bias = l->biases[c];
+                float s1 = 0, s2 = 0;
+                #pragma omp simd reduction(+ : s1, s2)
                 for (int i = 0; i < N; ++i) {
-                    x[i] = src[i];
-                    out[i] = (src[i] - m) / sd * s + bias;
+                    float v = src[i], d = v - m;
+                    x[i] = v;
+                    out[i] = d / sd * s + bias;
+                    s1 += d;
+                    s2 += d * d;
                 }
+                if (sums) sums[c] += s1, sums[l->n + c] += s2;
             } else {
-                float bias = l.biases[c];
+                float bias = l->biases[c];
                 for (int i = 0; i < N; ++i) out[i] = src[i] + bias;
             }
-            activate_array(out, N, l.activation);
+            activate_array(out, N, l->activation);
         }
 }
 
-void backward_frozen_convolutional(layer l, network net)
+// Backward of a piece: activation, inference BN and R_feature gathered into
+// rows [n][batch*N], then one GEMM per group to columns and col2im into delta.
+static void backward_conv_piece(const layer *l, const bn_stat_layer *s, float *delta, float *cols, float *rows)
 {
-    frozen_net *f = frozen_lookup(&net);
-    const bn_stat_layer *s = &f->bn[net.index];
-    int G = l.groups, M = l.n / G, K = l.size * l.size * l.c / G, N = l.out_h * l.out_w, BN = l.batch * N;
-    int cg = l.c / G;
-    // Activation, inference BN and R_feature, gathered into rows [n][batch*N].
-    #pragma omp parallel for collapse(2) schedule(static)
-    for (int b = 0; b < l.batch; ++b)
-        for (int c = 0; c < l.n; ++c) {
-            size_t at = ((size_t)b * l.n + c) * N;
-            float *d = l.delta + at;
-            gradient_array(l.output + at, N, l.activation, d);
-            float *dst = f->rows + (size_t)c * BN + (size_t)b * N;
-            if (!l.batch_normalize) {
+    int G = l->groups, M = l->n / G, K = l->size * l->size * l->c / G, N = l->out_h * l->out_w, BN = l->batch * N;
+    int cg = l->c / G;
+    for (int b = 0; b < l->batch; ++b)
+        for (int c = 0; c < l->n; ++c) {
+            size_t at = ((size_t)b * l->n + c) * N;
+            float *d = l->delta + at;
+            gradient_array(l->output + at, N, l->activation, d);
+            float *dst = rows + (size_t)c * BN + (size_t)b * N;
+            if (!l->batch_normalize) {
                 memcpy(dst, d, N * sizeof(float));
                 continue;
             }
-            float k = l.scales[c] / (sqrtf(l.rolling_variance[c]) + .000001f);
-            const float *x = l.x + at;
+            float k = l->scales[c] / (sqrtf(l->rolling_variance[c]) + .000001f);
+            const float *x = l->x + at;
             if (s->channels) {
                 float ga = s->ga[c], gb = s->gb[c], mu = s->mean[c];
                 for (int i = 0; i < N; ++i) dst[i] = d[i] * k - (ga + gb * (x[i] - mu));
@@ -95,44 +100,83 @@ void backward_frozen_convolutional(layer l, network net)
                 for (int i = 0; i < N; ++i) dst[i] = d[i] * k;
             }
         }
-    if (!net.delta) return;
+    if (!delta) return;
     for (int g = 0; g < G; ++g) {
-        gemm(1, 0, K, BN, M, 1, l.weights + (size_t)g * M * K, K, f->rows + (size_t)g * M * BN, BN, 0, f->cols, BN);
-        #pragma omp parallel for schedule(static)
-        for (int b = 0; b < l.batch; ++b) {
-            float *imd = net.delta + ((size_t)b * l.c + (size_t)g * cg) * l.h * l.w;
-            const float *cols = f->cols + (size_t)b * N;
-            if (l.size == 1) {
+        gemm(1, 0, K, BN, M, 1, l->weights + (size_t)g * M * K, K, rows + (size_t)g * M * BN, BN, 0, cols, BN);
+        for (int b = 0; b < l->batch; ++b) {
+            float *imd = delta + ((size_t)b * l->c + (size_t)g * cg) * l->h * l->w;
+            const float *col = cols + (size_t)b * N;
+            if (l->size == 1) {
                 for (int c = 0; c < cg; ++c)
-                    for (int i = 0; i < N; ++i) imd[(size_t)c * N + i] += cols[(size_t)c * BN + i];
+                    for (int i = 0; i < N; ++i) imd[(size_t)c * N + i] += col[(size_t)c * BN + i];
             } else {
-                col2im_ld(cols, cg, l.h, l.w, l.size, l.stride, l.pad, imd, BN);
+                col2im_ld(col, cg, l->h, l->w, l->size, l->stride, l->pad, imd, BN);
             }
         }
     }
 }
 
+// Layer l restricted to images [b0, b0 + nb).
+static layer piece_of(const layer *l, int b0, int nb)
+{
+    layer p = *l;
+    size_t at = (size_t)b0 * l->outputs;
+    p.batch = nb;
+    p.output += at;
+    p.delta += at;
+    if (p.x) p.x += at;
+    return p;
+}
+
+// Called on a slice (from frozen_run.c) or on the whole network (Darknet's
+// forward_network): either way in pieces of at most f->chunk images.
+void forward_frozen_convolutional(layer l, network net)
+{
+    frozen_net *f = frozen_lookup(&net);
+    float *cols = frozen_workspace_cols(f), *rows = frozen_workspace_rows(f);
+    int k = frozen_slice_index(f, &net);
+    double *sums = k >= 0 && f->bn[net.index].part ? frozen_bn_part(f, net.index, k) : NULL;
+    for (int b0 = 0; b0 < l.batch; b0 += f->chunk) {
+        layer p = piece_of(&l, b0, l.batch - b0 < f->chunk ? l.batch - b0 : f->chunk);
+        forward_conv_piece(&p, net.input + (size_t)b0 * l.inputs, cols, rows, sums);
+    }
+}
+
+void backward_frozen_convolutional(layer l, network net)
+{
+    frozen_net *f = frozen_lookup(&net);
+    float *cols = frozen_workspace_cols(f), *rows = frozen_workspace_rows(f);
+    for (int b0 = 0; b0 < l.batch; b0 += f->chunk) {
+        layer p = piece_of(&l, b0, l.batch - b0 < f->chunk ? l.batch - b0 : f->chunk);
+        backward_conv_piece(&p, &f->bn[net.index], net.delta ? net.delta + (size_t)b0 * l.inputs : NULL, cols, rows);
+    }
+}
+
 // Darknet's max-pool forward (window offset by -pad/2, first maximum wins,
-// indexes kept for the backward), parallel over images and channels; the
-// common 2x2 stride-2 window whose offset is 0 without bounds checks.
+// indexes kept for the backward); a window inside the image without bounds
+// checks, and selects instead of branches (the comparisons are unpredictable).
 void forward_frozen_maxpool(layer l, network net)
 {
     int off = -l.pad / 2, H = l.out_h, W = l.out_w;
-    #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < l.batch; ++b)
         for (int c = 0; c < l.c; ++c) {
-            size_t base = ((size_t)b * l.c + c) * l.h * l.w, o = (((size_t)b * l.c + c) * H) * W;
+            int base = (b * l.c + c) * l.h * l.w;
+            size_t o = (size_t)(b * l.c + c) * H * W;
             const float *in = net.input + base;
             for (int i = 0; i < H; ++i)
                 for (int j = 0; j < W; ++j, ++o) {
                     float max = -FLT_MAX;
                     int max_i = -1;
                     int y0 = off + i * l.stride, x0 = off + j * l.stride;
-                    if (l.size == 2 && y0 >= 0 && x0 >= 0 && y0 + 1 < l.h && x0 + 1 < l.w) {
-                        int k = y0 * l.w + x0;
-                        const int cand[4] = {k, k + 1, k + l.w, k + l.w + 1};
-                        for (int t = 0; t < 4; ++t)
-                            if (in[cand[t]] > max) max = in[cand[t]], max_i = (int)base + cand[t];
+                    if (y0 >= 0 && x0 >= 0 && y0 + l.size <= l.h && x0 + l.size <= l.w) {
+                        for (int n = 0; n < l.size; ++n)
+                            for (int m = 0; m < l.size; ++m) {
+                                int at = (y0 + n) * l.w + x0 + m;
+                                float v = in[at];
+                                int gt = v > max;
+                                max = gt ? v : max;
+                                max_i = gt ? base + at : max_i;
+                            }
                     } else {
                         for (int n = 0; n < l.size; ++n) {
                             int y = y0 + n;
@@ -141,7 +185,7 @@ void forward_frozen_maxpool(layer l, network net)
                                 int x = x0 + m;
                                 if (x < 0 || x >= l.w) continue;
                                 float v = in[y * l.w + x];
-                                if (v > max) max = v, max_i = (int)base + y * l.w + x;
+                                if (v > max) max = v, max_i = base + y * l.w + x;
                             }
                         }
                     }

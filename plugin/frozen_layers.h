@@ -5,6 +5,17 @@
 #define INV_FROZEN_LAYERS_H
 #include "frozen.h"
 
+// frozen_run.c: the slices and the per-thread workspaces (make_frozen_net).
+void make_frozen_slices(frozen_net *f);
+void free_frozen_slices(frozen_net *f);
+// Which slice a layer function was called on (-1: the whole network).
+int frozen_slice_index(const frozen_net *f, const network *net);
+// Slice k's sums of layer i's BN input (bn_stat_layer.part).
+double *frozen_bn_part(const frozen_net *f, int layer_index, int slice);
+// The calling thread's convolution workspaces (f->chunk images' worth).
+float *frozen_workspace_cols(const frozen_net *f);
+float *frozen_workspace_rows(const frozen_net *f);
+
 // Workspace sizes (floats) the batched convolution needs for layer l.
 size_t frozen_conv_cols(const layer *l);
 size_t frozen_conv_rows(const layer *l);

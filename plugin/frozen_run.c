@@ -1,0 +1,194 @@
+// Running the frozen network: the batch is cut into slices that the OpenMP
+// threads take in turn, each slice going through every layer with
+// single-threaded BLAS. Images never interact in the forward or the backward
+// (BN runs in inference mode); only the R_feature statistics, computed between
+// the two (bn_stat.c), span the batch. So the threads synchronise once per
+// pass instead of once per layer, and no second thread pool competes with
+// OpenMP for the cores. A slice of a few images keeps a layer's columns in the
+// core's cache between im2col and the GEMM.
+#include <cblas.h>
+#include <omp.h>
+#include <string.h>
+
+#include "darknet_internal.h"
+#include "frozen_layers.h"
+#include "util.h"
+
+// Images per slice aimed at; the slices of a batch are made equal and their
+// number a multiple of the thread count, so that no thread waits long.
+#define SLICE_IMAGES 8
+
+// Layer l restricted to images [b0, b0 + nb) of its batch.
+static layer slice_layer(const layer *l, int b0, int nb)
+{
+    layer s = *l;
+    size_t out = (size_t)b0 * l->outputs;
+    s.batch = nb;
+    if (s.output) s.output += out;
+    if (s.delta) s.delta += out;
+    if (s.x) s.x += out;
+    if (s.x_norm) s.x_norm += out;
+    if (s.indexes) s.indexes += out;
+    return s;
+}
+
+void make_frozen_slices(frozen_net *f)
+{
+    network *net = f->net;
+    int batch = net->batch, threads = omp_get_max_threads();
+    int per_round = threads * SLICE_IMAGES;
+    int n = threads * ((batch + per_round - 1) / per_round);
+    if (n > batch) n = batch;
+    f->threads = threads;
+    f->nslices = n;
+    f->slices = xcalloc(n, sizeof *f->slices);
+    f->slice_layers = xcalloc((size_t)n * net->n, sizeof(layer));
+    f->chunk = 0;
+    for (int k = 0; k < n; ++k) {
+        frozen_slice *s = &f->slices[k];
+        s->b0 = (int)((long)batch * k / n);
+        s->nb = (int)((long)batch * (k + 1) / n) - s->b0;
+        if (s->nb > f->chunk) f->chunk = s->nb;
+        s->layers = f->slice_layers + (size_t)k * net->n;
+        for (int i = 0; i < net->n; ++i) s->layers[i] = slice_layer(&net->layers[i], s->b0, s->nb);
+    }
+    size_t cols = 0, rows = 0;
+    for (int i = 0; i < net->n; ++i) {
+        if (net->layers[i].type != CONVOLUTIONAL) continue;
+        layer l = net->layers[i];
+        l.batch = f->chunk;
+        if (frozen_conv_cols(&l) > cols) cols = frozen_conv_cols(&l);
+        if (frozen_conv_rows(&l) > rows) rows = frozen_conv_rows(&l);
+    }
+    for (int i = 0; i < net->n; ++i)
+        if (net->layers[i].type == CONVOLUTIONAL && f->bn[i].channels)
+            f->bn[i].part = xcalloc((size_t)n * 2 * f->bn[i].channels, sizeof(double));
+    f->cols = xcalloc(threads, sizeof(float *));
+    f->rows = xcalloc(threads, sizeof(float *));
+    for (int t = 0; t < threads; ++t) {
+        f->cols[t] = xcalloc(cols ? cols : 1, sizeof(float));
+        f->rows[t] = xcalloc(rows ? rows : 1, sizeof(float));
+    }
+}
+
+void free_frozen_slices(frozen_net *f)
+{
+    for (int t = 0; t < f->threads; ++t) {
+        free(f->cols[t]);
+        free(f->rows[t]);
+    }
+    free(f->cols);
+    free(f->rows);
+    for (int i = 0; i < f->net->n; ++i) free(f->bn[i].part);
+    free(f->slice_layers);
+    free(f->slices);
+}
+
+// The network as slice k's layer functions see it.
+static network slice_network(const frozen_net *f, int k, float *input, float *delta)
+{
+    const frozen_slice *s = &f->slices[k];
+    network n = *f->net;
+    n.layers = s->layers;
+    n.batch = s->nb;
+    n.input = input + (size_t)s->b0 * f->inputs;
+    n.delta = delta ? delta + (size_t)s->b0 * f->inputs : NULL;
+    n.truth = NULL;
+    n.train = 0;
+    return n;
+}
+
+// Darknet's forward_network on one slice (it also zeroes every delta the
+// backward will accumulate into).
+static void forward_slice(frozen_net *f, int k)
+{
+    network n = slice_network(f, k, f->net->input, NULL);
+    for (int i = 0; i < n.n; ++i)
+        if (f->bn[i].part) memset(frozen_bn_part(f, i, k), 0, sizeof(double) * 2 * f->bn[i].channels);
+    for (int i = 0; i < n.n; ++i) {
+        layer l = n.layers[i];
+        if (l.delta) memset(l.delta, 0, sizeof(float) * l.outputs * l.batch);
+        n.index = i;
+        l.forward(l, n);
+        n.input = l.output;
+    }
+}
+
+// Darknet's backward_network on one slice, from the output layer's delta to
+// the slice's part of f->input_delta.
+static void backward_slice(frozen_net *f, int k)
+{
+    network orig = slice_network(f, k, f->net->input, f->input_delta);
+    memset(orig.delta, 0, sizeof(float) * (size_t)orig.batch * f->inputs);
+    for (int i = orig.n - 1; i >= 0; --i) {
+        layer l = orig.layers[i];
+        if (l.stopbackward) break;
+        network n = orig;
+        if (i > 0) {
+            n.input = orig.layers[i - 1].output;
+            n.delta = orig.layers[i - 1].delta;
+        }
+        n.index = i;
+        l.backward(l, n);
+    }
+}
+
+static void run_slices(frozen_net *f, void (*pass)(frozen_net *, int))
+{
+    int blas = openblas_get_num_threads();
+    if (f->threads > 1) openblas_set_num_threads(1);
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(f->threads)
+    for (int k = 0; k < f->nslices; ++k) pass(f, k);
+    if (f->threads > 1) openblas_set_num_threads(blas);
+}
+
+int frozen_slice_index(const frozen_net *f, const network *net)
+{
+    if (net->layers < f->slice_layers || net->layers >= f->slice_layers + (size_t)f->nslices * f->net->n) return -1;
+    return (int)((net->layers - f->slice_layers) / f->net->n);
+}
+
+double *frozen_bn_part(const frozen_net *f, int layer_index, int slice)
+{
+    const bn_stat_layer *s = &f->bn[layer_index];
+    return s->part + (size_t)slice * 2 * s->channels;
+}
+
+float *frozen_workspace_cols(const frozen_net *f) { return f->cols[omp_get_thread_num()]; }
+float *frozen_workspace_rows(const frozen_net *f) { return f->rows[omp_get_thread_num()]; }
+
+const float *frozen_forward(frozen_net *f, const float *input)
+{
+    network *net = f->net;
+#ifdef GPU
+    if (f->gpu >= 0) {
+        cuda_push_array(net->input_gpu, (float *)input, (size_t)net->batch * net->inputs);
+        return frozen_forward_gpu(f, net->input_gpu);
+    }
+#endif
+    memcpy(net->input, input, sizeof(float) * net->batch * net->inputs);
+    net->train = 0;
+    net->delta = NULL;
+    run_slices(f, forward_slice);
+    return net->layers[f->out].output;
+}
+
+void frozen_backward(frozen_net *f, float *grad_input)
+{
+    network *net = f->net;
+    size_t n = (size_t)net->batch * net->inputs;
+#ifdef GPU
+    if (f->gpu >= 0) {
+        // net->input_gpu is free once the forward is done: the gradient lands there first.
+        frozen_backward_gpu(f, net->input_gpu);
+        cuda_pull_array(net->input_gpu, grad_input, n);
+        return;
+    }
+#endif
+    layer *o = &net->layers[f->out];
+    // Darknet deltas are negative gradients; softmax with temperature T maps
+    // logits x to softmax(x / T), hence the 1/T on the way in.
+    for (int i = 0; i < net->batch * f->classes; ++i) o->delta[i] = -f->logit_grad[i] / o->temperature;
+    run_slices(f, backward_slice);
+    for (size_t i = 0; i < n; ++i) grad_input[i] = -f->input_delta[i];
+}
