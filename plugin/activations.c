@@ -5,8 +5,9 @@
 #include <math.h>
 
 #include "darknet_internal.h"
+#include "simd.h"
 
-void activate_array(float *x, const int n, const ACTIVATION a)
+INV_SIMD void activate_array(float *x, const int n, const ACTIVATION a)
 {
     int i;
     switch (a) {
@@ -18,7 +19,7 @@ void activate_array(float *x, const int n, const ACTIVATION a)
 }
 
 // x is the activation's output (Darknet's convention), delta is scaled in place.
-void gradient_array(const float *x, const int n, const ACTIVATION a, float *delta)
+INV_SIMD void gradient_array(const float *x, const int n, const ACTIVATION a, float *delta)
 {
     int i;
     switch (a) {

@@ -14,6 +14,7 @@
 #include "darknet_internal.h"
 #include "frozen_layers.h"
 #include "im2col.h"
+#include "simd.h"
 
 size_t frozen_conv_cols(const layer *l)
 {
@@ -41,7 +42,7 @@ static void gather_columns(const layer *l, const float *input, int g, float *col
 // Forward of a piece of the batch that fits the workspaces; with sums (of a
 // BN layer run on a slice), adds per channel the sum of x - rolling_mean and of
 // its square: [2][n] doubles, for R_feature.
-static void forward_conv_piece(const layer *l, const float *input, float *cols, float *rows, double *sums)
+INV_SIMD static void forward_conv_piece(const layer *l, const float *input, float *cols, float *rows, double *sums)
 {
     int G = l->groups, M = l->n / G, K = l->size * l->size * l->c / G, N = l->out_h * l->out_w, BN = l->batch * N;
     for (int g = 0; g < G; ++g) {
@@ -71,13 +72,16 @@ static void forward_conv_piece(const layer *l, const float *input, float *cols, 
                 float bias = l->biases[c];
                 for (int i = 0; i < N; ++i) out[i] = src[i] + bias;
             }
-            activate_array(out, N, l->activation);
+            if (l->activation == LEAKY)   // the teachers' usual case, in the same pass
+                for (int i = 0; i < N; ++i) out[i] = out[i] > 0 ? out[i] : (float)(.1 * out[i]);
+            else
+                activate_array(out, N, l->activation);
         }
 }
 
 // Backward of a piece: activation, inference BN and R_feature gathered into
 // rows [n][batch*N], then one GEMM per group to columns and col2im into delta.
-static void backward_conv_piece(const layer *l, const bn_stat_layer *s, float *delta, float *cols, float *rows)
+INV_SIMD static void backward_conv_piece(const layer *l, const bn_stat_layer *s, float *delta, float *cols, float *rows)
 {
     int G = l->groups, M = l->n / G, K = l->size * l->size * l->c / G, N = l->out_h * l->out_w, BN = l->batch * N;
     int cg = l->c / G;
@@ -85,27 +89,29 @@ static void backward_conv_piece(const layer *l, const bn_stat_layer *s, float *d
         for (int c = 0; c < l->n; ++c) {
             size_t at = ((size_t)b * l->n + c) * N;
             float *d = l->delta + at;
-            gradient_array(l->output + at, N, l->activation, d);
+            const float *y = l->output + at;
             float *dst = rows + (size_t)c * BN + (size_t)b * N;
+            int leaky = l->activation == LEAKY;   // its gradient is folded into the passes below
+            if (!leaky) gradient_array(y, N, l->activation, d);
             if (!l->batch_normalize) {
-                memcpy(dst, d, N * sizeof(float));
+                if (leaky) for (int i = 0; i < N; ++i) dst[i] = d[i] * (y[i] > 0 ? 1.f : .1f);
+                else memcpy(dst, d, N * sizeof(float));
                 continue;
             }
             float k = l->scales[c] / (sqrtf(l->rolling_variance[c]) + .000001f);
             const float *x = l->x + at;
-            if (s->channels) {
-                float ga = s->ga[c], gb = s->gb[c], mu = s->mean[c];
+            float ga = s->channels ? s->ga[c] : 0, gb = s->channels ? s->gb[c] : 0, mu = s->channels ? s->mean[c] : 0;
+            if (leaky)
+                for (int i = 0; i < N; ++i) dst[i] = d[i] * (y[i] > 0 ? 1.f : .1f) * k - (ga + gb * (x[i] - mu));
+            else
                 for (int i = 0; i < N; ++i) dst[i] = d[i] * k - (ga + gb * (x[i] - mu));
-            } else {
-                for (int i = 0; i < N; ++i) dst[i] = d[i] * k;
-            }
         }
     if (!delta) return;
     for (int g = 0; g < G; ++g) {
         gemm(1, 0, K, BN, M, 1, l->weights + (size_t)g * M * K, K, rows + (size_t)g * M * BN, BN, 0, cols, BN);
         for (int b = 0; b < l->batch; ++b) {
             float *imd = delta + ((size_t)b * l->c + (size_t)g * cg) * l->h * l->w;
-            const float *col = cols + (size_t)b * N;
+            float *col = cols + (size_t)b * N;
             if (l->size == 1) {
                 for (int c = 0; c < cg; ++c)
                     for (int i = 0; i < N; ++i) imd[(size_t)c * N + i] += col[(size_t)c * BN + i];
@@ -152,45 +158,67 @@ void backward_frozen_convolutional(layer l, network net)
     }
 }
 
-// Darknet's max-pool forward (window offset by -pad/2, first maximum wins,
-// indexes kept for the backward); a window inside the image without bounds
-// checks, and selects instead of branches (the comparisons are unpredictable).
+// One output of Darknet's max-pool: the window at (y0, x0), clipped to the
+// image; the first maximum wins; -1 and -FLT_MAX when nothing is inside.
+static inline void window_max(const layer *l, const float *in, int base, int y0, int x0, float *out, int *index)
+{
+    float max = -FLT_MAX;
+    int max_i = -1;
+    for (int n = 0; n < l->size; ++n) {
+        int y = y0 + n;
+        if (y < 0 || y >= l->h) continue;
+        for (int m = 0; m < l->size; ++m) {
+            int x = x0 + m;
+            if (x < 0 || x >= l->w) continue;
+            float v = in[y * l->w + x];
+            if (v > max) max = v, max_i = base + y * l->w + x;
+        }
+    }
+    *out = max;
+    *index = max_i;
+}
+
+// The common 2x2 stride-2 window at offset 0 over the outputs [0, H) x [0, W)
+// whose windows lie inside the image: selects instead of branches (which the
+// comparisons of real data mispredict), the same choice as window_max.
+INV_SIMD static void maxpool_2x2(const float *in, int w, int base, int H, int W, int ow, float *out, int *index)
+{
+    for (int i = 0; i < H; ++i) {
+        const float *r0 = in + 2 * i * w, *r1 = r0 + w;
+        float *o = out + i * ow;
+        int *k = index + i * ow;
+        for (int j = 0; j < W; ++j) {
+            int at = base + 2 * i * w + 2 * j;
+            float v[4] = {r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1]};
+            int p[4] = {at, at + 1, at + w, at + w + 1};
+            float max = -FLT_MAX;
+            int max_i = -1;
+            for (int t = 0; t < 4; ++t) {
+                int gt = v[t] > max;
+                max = gt ? v[t] : max;
+                max_i = gt ? p[t] : max_i;
+            }
+            o[j] = max;
+            k[j] = max_i;
+        }
+    }
+}
+
+// Darknet's max-pool forward (window offset by -pad/2, indexes kept for the
+// backward).
 void forward_frozen_maxpool(layer l, network net)
 {
     int off = -l.pad / 2, H = l.out_h, W = l.out_w;
+    int fast = l.size == 2 && l.stride == 2 && off == 0;
+    int Hf = fast ? (H < l.h / 2 ? H : l.h / 2) : 0, Wf = fast ? (W < l.w / 2 ? W : l.w / 2) : 0;
     for (int b = 0; b < l.batch; ++b)
         for (int c = 0; c < l.c; ++c) {
             int base = (b * l.c + c) * l.h * l.w;
             size_t o = (size_t)(b * l.c + c) * H * W;
             const float *in = net.input + base;
+            if (fast) maxpool_2x2(in, l.w, base, Hf, Wf, W, l.output + o, l.indexes + o);
             for (int i = 0; i < H; ++i)
-                for (int j = 0; j < W; ++j, ++o) {
-                    float max = -FLT_MAX;
-                    int max_i = -1;
-                    int y0 = off + i * l.stride, x0 = off + j * l.stride;
-                    if (y0 >= 0 && x0 >= 0 && y0 + l.size <= l.h && x0 + l.size <= l.w) {
-                        for (int n = 0; n < l.size; ++n)
-                            for (int m = 0; m < l.size; ++m) {
-                                int at = (y0 + n) * l.w + x0 + m;
-                                float v = in[at];
-                                int gt = v > max;
-                                max = gt ? v : max;
-                                max_i = gt ? base + at : max_i;
-                            }
-                    } else {
-                        for (int n = 0; n < l.size; ++n) {
-                            int y = y0 + n;
-                            if (y < 0 || y >= l.h) continue;
-                            for (int m = 0; m < l.size; ++m) {
-                                int x = x0 + m;
-                                if (x < 0 || x >= l.w) continue;
-                                float v = in[y * l.w + x];
-                                if (v > max) max = v, max_i = base + y * l.w + x;
-                            }
-                        }
-                    }
-                    l.output[o] = max;
-                    l.indexes[o] = max_i;
-                }
+                for (int j = i < Hf ? Wf : 0; j < W; ++j)
+                    window_max(&l, in, base, off + i * l.stride, off + j * l.stride, l.output + o + i * W + j, l.indexes + o + i * W + j);
         }
 }

@@ -8,6 +8,7 @@
 
 #include "darknet_internal.h"
 #include "im2col.h"
+#include "simd.h"
 
 // Output columns x in [x0, x1) read input column x*stride + off inside [0, width).
 static inline void valid_range(int out_w, int width, int off, int stride, int *x0, int *x1)
@@ -21,49 +22,123 @@ static inline void valid_range(int out_w, int width, int off, int stride, int *x
     *x1 = hi;
 }
 
-void im2col_ld(const float *im, int channels, int height, int width, int ksize, int stride, int pad, float *col, int ld)
+// A stride-1 convolution whose output has the input's size ("same" padding)
+// reads, for tap (dy, dx), the input plane shifted by dy*w + dx: one
+// contiguous run per tap instead of a short run per row. The columns of the
+// run that wrap around to the neighbouring row are the padding.
+static int same_size(int height, int width, int ksize, int stride, int pad)
 {
+    return stride == 1 && 2 * pad == ksize - 1 && height > 0 && width > 0;
+}
+
+// Indices [*lo, *hi) of the output plane whose input, i + off, is inside the
+// plane and in a row of the input.
+static void shifted_run(int h, int w, int dy, int dx, int *lo, int *hi)
+{
+    int off = dy * w + dx, n = h * w;
+    int a = (dy < 0 ? -dy : 0) * w, b = (dy > 0 ? h - dy : h) * w;
+    if (a < -off) a = -off;
+    if (b > n - off) b = n - off;
+    *lo = a;
+    *hi = b > a ? b : a;
+}
+
+INV_SIMD static void im2col_same(const float *im, int channels, int h, int w, int ksize, int pad, float *col, int ld)
+{
+    int n = h * w;
+    for (int c = 0; c < channels; ++c) {
+        const float *plane = im + (size_t)c * n;
+        for (int t = 0; t < ksize * ksize; ++t) {
+            int dy = t / ksize - pad, dx = t % ksize - pad, lo, hi;
+            shifted_run(h, w, dy, dx, &lo, &hi);
+            float *dst = col + (size_t)(c * ksize * ksize + t) * ld;
+            const float *src = plane + dy * w + dx;
+            for (int i = 0; i < lo; ++i) dst[i] = 0;
+            for (int i = lo; i < hi; ++i) dst[i] = src[i];
+            for (int i = hi; i < n; ++i) dst[i] = 0;
+            if (dx > 0) for (int y = 0; y < h; ++y) for (int x = w - dx; x < w; ++x) dst[y * w + x] = 0;
+            if (dx < 0) for (int y = 0; y < h; ++y) for (int x = 0; x < -dx; ++x) dst[y * w + x] = 0;
+        }
+    }
+}
+
+// The adjoint: the wrapped columns of col are padding and are zeroed (col is
+// scratch) so that the run can be added in one piece.
+INV_SIMD static void col2im_same(float *col, int channels, int h, int w, int ksize, int pad, float *im, int ld)
+{
+    int n = h * w;
+    for (int c = 0; c < channels; ++c) {
+        float *plane = im + (size_t)c * n;
+        for (int t = 0; t < ksize * ksize; ++t) {
+            int dy = t / ksize - pad, dx = t % ksize - pad, lo, hi;
+            shifted_run(h, w, dy, dx, &lo, &hi);
+            float *src = col + (size_t)(c * ksize * ksize + t) * ld;
+            if (dx > 0) for (int y = 0; y < h; ++y) for (int x = w - dx; x < w; ++x) src[y * w + x] = 0;
+            if (dx < 0) for (int y = 0; y < h; ++y) for (int x = 0; x < -dx; ++x) src[y * w + x] = 0;
+            float *restrict dst = plane + dy * w + dx;
+            for (int i = lo; i < hi; ++i) dst[i] += src[i];
+        }
+    }
+}
+
+INV_SIMD void im2col_ld(const float *im, int channels, int height, int width, int ksize, int stride, int pad, float *col, int ld)
+{
+    if (same_size(height, width, ksize, stride, pad)) {
+        im2col_same(im, channels, height, width, ksize, pad, col, ld);
+        return;
+    }
     int out_h = (height + 2 * pad - ksize) / stride + 1;
     int out_w = (width + 2 * pad - ksize) / stride + 1;
-    for (int c = 0; c < channels; ++c)
-        for (int ky = 0; ky < ksize; ++ky)
+    for (int c = 0; c < channels; ++c) {
+        const float *plane = im + (size_t)c * height * width;
+        for (int ky = 0; ky < ksize; ++ky) {
+            int y0, y1;   // output rows that read an input row
+            valid_range(out_h, height, ky - pad, stride, &y0, &y1);
             for (int kx = 0; kx < ksize; ++kx) {
+                int x0, x1;
+                valid_range(out_w, width, kx - pad, stride, &x0, &x1);
                 float *dst = col + (size_t)((c * ksize + ky) * ksize + kx) * ld;
                 for (int y = 0; y < out_h; ++y, dst += out_w) {
-                    int iy = y * stride + ky - pad;
-                    if (iy < 0 || iy >= height) {
+                    if (y < y0 || y >= y1) {
                         for (int x = 0; x < out_w; ++x) dst[x] = 0;
                         continue;
                     }
-                    const float *src = im + (c * height + iy) * width + kx - pad;
-                    int x0, x1;
-                    valid_range(out_w, width, kx - pad, stride, &x0, &x1);
+                    const float *src = plane + (y * stride + ky - pad) * width + kx - pad;
                     for (int x = 0; x < x0; ++x) dst[x] = 0;
-                    if (stride == 1) memcpy(dst + x0, src + x0, (size_t)(x1 - x0) * sizeof(float));
+                    if (stride == 1) for (int x = x0; x < x1; ++x) dst[x] = src[x];
                     else for (int x = x0; x < x1; ++x) dst[x] = src[x * stride];
                     for (int x = x1; x < out_w; ++x) dst[x] = 0;
                 }
             }
+        }
+    }
 }
 
-void col2im_ld(const float *col, int channels, int height, int width, int ksize, int stride, int pad, float *im, int ld)
+INV_SIMD void col2im_ld(float *col, int channels, int height, int width, int ksize, int stride, int pad, float *im, int ld)
 {
+    if (same_size(height, width, ksize, stride, pad)) {
+        col2im_same(col, channels, height, width, ksize, pad, im, ld);
+        return;
+    }
     int out_h = (height + 2 * pad - ksize) / stride + 1;
     int out_w = (width + 2 * pad - ksize) / stride + 1;
-    for (int c = 0; c < channels; ++c)
-        for (int ky = 0; ky < ksize; ++ky)
+    for (int c = 0; c < channels; ++c) {
+        float *plane = im + (size_t)c * height * width;
+        for (int ky = 0; ky < ksize; ++ky) {
+            int y0, y1;
+            valid_range(out_h, height, ky - pad, stride, &y0, &y1);
             for (int kx = 0; kx < ksize; ++kx) {
-                const float *src = col + (size_t)((c * ksize + ky) * ksize + kx) * ld;
-                for (int y = 0; y < out_h; ++y, src += out_w) {
-                    int iy = y * stride + ky - pad;
-                    if (iy < 0 || iy >= height) continue;
-                    float *dst = im + (c * height + iy) * width + kx - pad;
-                    int x0, x1;
-                    valid_range(out_w, width, kx - pad, stride, &x0, &x1);
+                int x0, x1;
+                valid_range(out_w, width, kx - pad, stride, &x0, &x1);
+                const float *src = col + (size_t)((c * ksize + ky) * ksize + kx) * ld + (size_t)y0 * out_w;
+                for (int y = y0; y < y1; ++y, src += out_w) {
+                    float *restrict dst = plane + (y * stride + ky - pad) * width + kx - pad;
                     if (stride == 1) for (int x = x0; x < x1; ++x) dst[x] += src[x];
                     else for (int x = x0; x < x1; ++x) dst[x * stride] += src[x];
                 }
             }
+        }
+    }
 }
 
 void im2col_cpu(float *im, int channels, int height, int width, int ksize, int stride, int pad, float *col)

@@ -3,6 +3,7 @@
 #ifndef INV_IM2COL_H
 #define INV_IM2COL_H
 void im2col_ld(const float *im, int channels, int height, int width, int ksize, int stride, int pad, float *col, int ld);
-// Adds the columns back into the image (col2im_cpu's accumulation).
-void col2im_ld(const float *col, int channels, int height, int width, int ksize, int stride, int pad, float *im, int ld);
+// Adds the columns back into the image (col2im_cpu's accumulation). May zero
+// the entries of col that correspond to padding.
+void col2im_ld(float *col, int channels, int height, int width, int ksize, int stride, int pad, float *im, int ld);
 #endif
