@@ -3,11 +3,12 @@
 // [filters] x [batch*out_h*out_w] instead of one small GEMM per image, which
 // OpenBLAS runs several times faster. Inference-mode BN, bias and activation
 // are applied while the GEMM result is scattered back to Darknet's layout.
+// A BN layer's GEMM writes straight into l.x, which only the frozen backward
+// and R_feature read, so l.x keeps the GEMM's layout (per piece of the batch).
 //
 // Shapes: input [batch][c][h][w]; weights [n][c/groups*size*size];
 // rows (GEMM result / gathered delta) [n][batch*out_h*out_w];
-// output, l.x, l.delta [batch][n][out_h*out_w].
-#include <float.h>
+// output, l.delta [batch][n][out_h*out_w]; l.x [n][batch*out_h*out_w] per piece.
 #include <math.h>
 #include <string.h>
 
@@ -45,25 +46,24 @@ static void gather_columns(const layer *l, const float *input, int g, float *col
 INV_SIMD static void forward_conv_piece(const layer *l, const float *input, float *cols, float *rows, double *sums)
 {
     int G = l->groups, M = l->n / G, K = l->size * l->size * l->c / G, N = l->out_h * l->out_w, BN = l->batch * N;
+    float *result = l->batch_normalize ? l->x : rows;
     for (int g = 0; g < G; ++g) {
         gather_columns(l, input, g, cols);
-        gemm(0, 0, M, BN, K, 1, l->weights + (size_t)g * M * K, K, cols, BN, 0, rows + (size_t)g * M * BN, BN);
+        gemm(0, 0, M, BN, K, 1, l->weights + (size_t)g * M * K, K, cols, BN, 0, result + (size_t)g * M * BN, BN);
     }
-    // Same arithmetic, in the same order, as Darknet's normalize_cpu,
-    // scale_bias and add_bias (inference mode).
+    // Darknet's normalize_cpu, scale_bias and add_bias (inference mode), with
+    // the division by the deviation folded into the scale.
     for (int b = 0; b < l->batch; ++b)
         for (int c = 0; c < l->n; ++c) {
-            const float *src = rows + (size_t)c * BN + (size_t)b * N;
+            const float *src = result + (size_t)c * BN + (size_t)b * N;
             float *out = l->output + ((size_t)b * l->n + c) * N;
             if (l->batch_normalize) {
-                float *x = l->x + ((size_t)b * l->n + c) * N;
-                float m = l->rolling_mean[c], sd = sqrtf(l->rolling_variance[c]) + .000001f, s = l->scales[c], bias = l->biases[c];
+                float m = l->rolling_mean[c], k = l->scales[c] / (sqrtf(l->rolling_variance[c]) + .000001f), bias = l->biases[c];
                 float s1 = 0, s2 = 0;
                 #pragma omp simd reduction(+ : s1, s2)
                 for (int i = 0; i < N; ++i) {
-                    float v = src[i], d = v - m;
-                    x[i] = v;
-                    out[i] = d / sd * s + bias;
+                    float d = src[i] - m;
+                    out[i] = d * k + bias;
                     s1 += d;
                     s2 += d * d;
                 }
@@ -99,10 +99,15 @@ INV_SIMD static void backward_conv_piece(const layer *l, const bn_stat_layer *s,
                 continue;
             }
             float k = l->scales[c] / (sqrtf(l->rolling_variance[c]) + .000001f);
-            const float *x = l->x + at;
+            const float *x = l->x + (size_t)c * BN + (size_t)b * N;
             float ga = s->channels ? s->ga[c] : 0, gb = s->channels ? s->gb[c] : 0, mu = s->channels ? s->mean[c] : 0;
-            if (leaky)
-                for (int i = 0; i < N; ++i) dst[i] = d[i] * (y[i] > 0 ? 1.f : .1f) * k - (ga + gb * (x[i] - mu));
+            if (leaky) {
+                // leaky's input (x - m) k + bias, recomputed as the forward did,
+                // instead of reading the output back.
+                float m = l->rolling_mean[c], bias = l->biases[c];
+                for (int i = 0; i < N; ++i)
+                    dst[i] = d[i] * ((x[i] - m) * k + bias > 0 ? 1.f : .1f) * k - (ga + gb * (x[i] - mu));
+            }
             else
                 for (int i = 0; i < N; ++i) dst[i] = d[i] * k - (ga + gb * (x[i] - mu));
         }
@@ -156,69 +161,4 @@ void backward_frozen_convolutional(layer l, network net)
         layer p = piece_of(&l, b0, l.batch - b0 < f->chunk ? l.batch - b0 : f->chunk);
         backward_conv_piece(&p, &f->bn[net.index], net.delta ? net.delta + (size_t)b0 * l.inputs : NULL, cols, rows);
     }
-}
-
-// One output of Darknet's max-pool: the window at (y0, x0), clipped to the
-// image; the first maximum wins; -1 and -FLT_MAX when nothing is inside.
-static inline void window_max(const layer *l, const float *in, int base, int y0, int x0, float *out, int *index)
-{
-    float max = -FLT_MAX;
-    int max_i = -1;
-    for (int n = 0; n < l->size; ++n) {
-        int y = y0 + n;
-        if (y < 0 || y >= l->h) continue;
-        for (int m = 0; m < l->size; ++m) {
-            int x = x0 + m;
-            if (x < 0 || x >= l->w) continue;
-            float v = in[y * l->w + x];
-            if (v > max) max = v, max_i = base + y * l->w + x;
-        }
-    }
-    *out = max;
-    *index = max_i;
-}
-
-// The common 2x2 stride-2 window at offset 0 over the outputs [0, H) x [0, W)
-// whose windows lie inside the image: selects instead of branches (which the
-// comparisons of real data mispredict), the same choice as window_max.
-INV_SIMD static void maxpool_2x2(const float *in, int w, int base, int H, int W, int ow, float *out, int *index)
-{
-    for (int i = 0; i < H; ++i) {
-        const float *r0 = in + 2 * i * w, *r1 = r0 + w;
-        float *o = out + i * ow;
-        int *k = index + i * ow;
-        for (int j = 0; j < W; ++j) {
-            int at = base + 2 * i * w + 2 * j;
-            float v[4] = {r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1]};
-            int p[4] = {at, at + 1, at + w, at + w + 1};
-            float max = -FLT_MAX;
-            int max_i = -1;
-            for (int t = 0; t < 4; ++t) {
-                int gt = v[t] > max;
-                max = gt ? v[t] : max;
-                max_i = gt ? p[t] : max_i;
-            }
-            o[j] = max;
-            k[j] = max_i;
-        }
-    }
-}
-
-// Darknet's max-pool forward (window offset by -pad/2, indexes kept for the
-// backward).
-void forward_frozen_maxpool(layer l, network net)
-{
-    int off = -l.pad / 2, H = l.out_h, W = l.out_w;
-    int fast = l.size == 2 && l.stride == 2 && off == 0;
-    int Hf = fast ? (H < l.h / 2 ? H : l.h / 2) : 0, Wf = fast ? (W < l.w / 2 ? W : l.w / 2) : 0;
-    for (int b = 0; b < l.batch; ++b)
-        for (int c = 0; c < l.c; ++c) {
-            int base = (b * l.c + c) * l.h * l.w;
-            size_t o = (size_t)(b * l.c + c) * H * W;
-            const float *in = net.input + base;
-            if (fast) maxpool_2x2(in, l.w, base, Hf, Wf, W, l.output + o, l.indexes + o);
-            for (int i = 0; i < H; ++i)
-                for (int j = i < Hf ? Wf : 0; j < W; ++j)
-                    window_max(&l, in, base, off + i * l.stride, off + j * l.stride, l.output + o + i * W + j, l.indexes + o + i * W + j);
-        }
 }

@@ -1,6 +1,7 @@
 // The frozen network's own forward (batched convolution, max-pool) must
 // compute what Darknet's forward computes, layer by layer, including Darknet's
 // reading of 1x1 strided convolutions and its max-pool window offset.
+#include <float.h>
 #include <math.h>
 
 #include "check.h"
@@ -20,6 +21,13 @@ static const char *nets[] = {
     "[convolutional]\nbatch_normalize=1\nfilters=4\nsize=1\nstride=2\nactivation=tanh\n"
     "[convolutional]\nfilters=6\nsize=2\nstride=1\npad=0\nactivation=elu\n"
     "[avgpool]\n[softmax]\n",
+    // Even sides: the vectorised 2x2 max-pool, on coarse values (ties) and
+    // widths that are and are not multiples of 8 windows.
+    "[net]\nwidth=36\nheight=6\nchannels=2\n"
+    "[maxpool]\nsize=2\nstride=2\n"
+    "[convolutional]\nfilters=3\nsize=3\nstride=1\npad=1\nactivation=relu\n"
+    "[maxpool]\nsize=2\nstride=2\n"
+    "[connected]\noutput=3\nactivation=linear\n[softmax]\n",
 };
 
 int main(void)
@@ -39,9 +47,15 @@ int main(void)
         }
         size_t n = (size_t)net->batch * net->inputs;
         float *x = calloc(n, sizeof(float));
-        for (size_t i = 0; i < n; ++i) x[i] = (float)rng_uniform(&r);
+        for (size_t i = 0; i < n; ++i) x[i] = k == 2 ? (float)rng_int(&r, -2, 2) : (float)rng_uniform(&r);
+        if (k == 2) {   // a window whose only value above -FLT_MAX is its last; one with none
+            int w = net->w;
+            x[0] = x[1] = x[w] = -INFINITY;
+            x[2] = x[3] = x[w + 2] = -INFINITY, x[w + 3] = -FLT_MAX;
+        }
         // Darknet's own forward, every layer's output kept.
         float **ref = calloc(net->n, sizeof(float *));
+        int **ref_index = calloc(net->n, sizeof(int *));
         memcpy(net->input, x, n * sizeof(float));
         net->train = 0;
         forward_network(net);
@@ -49,6 +63,10 @@ int main(void)
             size_t m = (size_t)net->layers[i].outputs * net->batch;
             ref[i] = malloc(m * sizeof(float));
             memcpy(ref[i], net->layers[i].output, m * sizeof(float));
+            if (net->layers[i].type == MAXPOOL) {
+                ref_index[i] = malloc(m * sizeof(int));
+                memcpy(ref_index[i], net->layers[i].indexes, m * sizeof(int));
+            }
         }
         frozen_net *f = make_frozen_net(net, cfg);
         frozen_forward(f, x);
@@ -58,9 +76,24 @@ int main(void)
             for (size_t j = 0; j < m; ++j)
                 worst = fmax(worst, fabs((double)net->layers[i].output[j] - ref[i][j]) / (1e-3 + fabs(ref[i][j])));
             CHECK(worst < 1e-5, "net %zu layer %d: frozen forward differs from Darknet's by %g (relative)", k, i, worst);
+            if (ref_index[i]) {
+                // The frozen network runs in slices of the batch: its indexes
+                // count from the slice's first image.
+                const layer *l = &net->layers[i];
+                size_t bad = 0;
+                for (size_t j = 0; j < m; ++j) {
+                    int b = (int)(j / l->outputs), s = 0;
+                    while (b >= f->slices[s].b0 + f->slices[s].nb) ++s;
+                    int want = ref_index[i][j] < 0 ? -1 : ref_index[i][j] - f->slices[s].b0 * l->inputs;
+                    bad += l->indexes[j] != want;
+                }
+                CHECK(bad == 0, "net %zu layer %d: %zu max-pool indexes differ from Darknet's", k, i, bad);
+            }
             free(ref[i]);
+            free(ref_index[i]);
         }
         free(ref);
+        free(ref_index);
         free(x);
         free_frozen_net(f);
         free_network(net);
