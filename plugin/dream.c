@@ -173,8 +173,10 @@ int run_dream(int argc, char **argv)
     if (done > nbatches) inv_die("%s/dream.progress is damaged; remove %s to start over", out, out);
     char path[4096];
     make_dir(out);
+    remove_stale_temps(out);
     snprintf(path, sizeof path, "%s/images", out);
     make_dir(path);
+    remove_stale_temps(path);
 
     synth *s = make_synth(teacher, NULL, &p);
     size_t im_size = (size_t)net->c * net->h * net->w;

@@ -1,5 +1,6 @@
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -169,6 +170,34 @@ void atomic_abort(atomic_file *a)
     free(a->path);
     a->f = NULL;
     a->tmp = a->path = NULL;
+}
+
+// A file a killed run was writing: "<name>.tmp.<pid>" (atomic_open) whose
+// process is gone. A live writer's file is left alone.
+static int stale_temp(const char *name)
+{
+    const char *t = strstr(name, ".tmp.");
+    if (!t) return 0;
+    for (const char *c = t + 5;; ++c) {
+        if (!*c) break;
+        if (*c < '0' || *c > '9') return 0;
+    }
+    long pid = strtol(t + 5, NULL, 10);
+    return pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+void remove_stale_temps(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    char path[4096];
+    while ((e = readdir(d)))
+        if (stale_temp(e->d_name)) {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+    closedir(d);
 }
 
 void make_dir(const char *path)

@@ -28,6 +28,8 @@ void atomic_commit(atomic_file *a);   // dies (removing the temporary) on any wr
 void atomic_abort(atomic_file *a);
 
 void make_dir(const char *path);      // mkdir -p; dies if not a writable directory
+// Removes the temporaries of atomic writes in dir whose process was killed.
+void remove_stale_temps(const char *dir);
 int file_exists(const char *path);
 // A whole file as a NUL-terminated string (*len bytes; the file may itself
 // hold NULs, which callers that need text check). Dies with "cannot open

@@ -80,8 +80,15 @@ printf '[inversion]\nbatch=10\niterations=40\nimages=30\ngray=1\n[bn_stat]\nweig
 for t in 1 2 3; do
     timeout -s KILL $t "$DARKNET" inversion dream "$T/three.cfg" $TCFG $TW -labels cfg/fmnist.labels -out "$T/cut" >/dev/null 2>&1
 done
+# What a kill left mid-write is removed by the next run; a live writer's temporary is not.
+dead=$(sh -c 'echo $$')
+echo partial > "$T/cut/images/000001_x.png.tmp.$dead"
+echo live > "$T/cut/grid.png.tmp.$$"
 "$DARKNET" inversion dream "$T/three.cfg" $TCFG $TW -labels cfg/fmnist.labels -out "$T/cut" >/dev/null 2>&1
 check "resumed dream finishes" [ -s "$T/cut/dream.data" ]
+check "resumed dream removed a killed run's temporary" [ ! -e "$T/cut/images/000001_x.png.tmp.$dead" ]
+check "resumed dream kept a live process's temporary" [ -e "$T/cut/grid.png.tmp.$$" ]
+rm -f "$T/cut/grid.png.tmp.$$"
 check "resumed dream: same images, grid and losses" sh -c "cd '$T' && for f in whole/images/*.png whole/grid.png whole/losses.csv; do cmp -s \$f cut/\${f#whole/} || exit 1; done"
 check "resumed dream: no temporary files" [ -z "$(find "$T/cut" -name '*.tmp.*')" ]
 expect_fail "another run in the same directory" "holds the output of another dream run" \
