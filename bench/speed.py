@@ -191,16 +191,20 @@ def main():
                 best = [None] * len(cmds)
                 for rnd in range(a.rounds):
                     got = [kv(run(c, env)) for c in cmds]
+                    # The peak too is taken at its best: a slow moment must not inflate the % of peak.
+                    peak[n] = max(peak[n], float(kv(run([harness, "sgemm", "3072", "3"], threads_env(n)))["gflops"]))
                     print(f"    round {rnd + 1}: " + "  ".join(f"{g['impl']} {float(g['img_it_s']):.1f}" for g in got), flush=True)
                     best = [g if o is None or float(g["img_it_s"]) > float(o["img_it_s"]) else o for g, o in zip(got, best)]
                 res = best
                 for r in res:
                     r.update(teacher=name, threads=n, batch=b)
-                    r["peak"] = 100 * float(r["gflops"]) / peak[n]
                     print(f"  {name:15s} batch {b:3d} threads {n} {r['impl']:13s} {float(r['img_it_s']):9.1f} img-it/s "
-                          f"{float(r['gflops']):6.1f} GFLOP/s ({r['peak']:4.1f}% of peak) RSS {float(r['rss_mib']):7.1f} MiB"
+                          f"{float(r['gflops']):6.1f} GFLOP/s ({100 * float(r['gflops']) / peak[n]:4.1f}% of peak so far) RSS {float(r['rss_mib']):7.1f} MiB"
                           f"  [{r['iters']} iterations, {float(r['seconds']):.1f} s]", flush=True)
                 rows += res
+
+    for r in rows:   # against the best peak seen in the whole run
+        r["peak"] = 100 * float(r["gflops"]) / peak[r["threads"]]
 
     def row_of(t, b, n, impl):
         for r in rows:
@@ -215,7 +219,7 @@ def main():
                      f"{1000 * r['batch'] / ips:.1f} | {float(r['gflops']):.1f} | {r['peak']:.1f} | "
                      f"{float(r['rss_mib']):.0f} | {1024 * float(r['rss_mib']) / r['batch']:.0f} |")
     lines.append("")
-    lines.append(f"sgemm peak (OpenBLAS {kernel}, n=3072): " + ", ".join(f"{n} thread(s) {peak[n]:.1f} GFLOP/s" for n in threads))
+    lines.append(f"sgemm peak (OpenBLAS {kernel}, n=3072, the best measured in this run): " + ", ".join(f"{n} thread(s) {peak[n]:.1f} GFLOP/s" for n in threads))
     lines.append("")
     lines.append("| teacher | batch | threads | plugin / PyTorch frozen | plugin / PyTorch requires-grad |")
     lines.append("|---|---|---|---|---|")

@@ -50,13 +50,8 @@ static void backward_frozen_connected(layer l, network net)
 {
     gradient_array(l.output, l.outputs * l.batch, l.activation, l.delta);
     if (l.batch_normalize) backward_frozen_bn(&l, &frozen_lookup(&net)->bn[net.index]);
-    if (net.delta) gemm(0, 0, l.batch, l.inputs, l.outputs, 1, l.delta, l.outputs, l.weights, l.inputs, 1, net.delta, l.inputs);
-}
-
-static void backward_frozen_maxpool(layer l, network net)
-{
-    if (!net.delta) return;
-    for (int i = 0; i < l.out_h * l.out_w * l.out_c * l.batch; ++i) net.delta[l.indexes[i]] += l.delta[i];
+    float beta = frozen_lookup(&net)->assign[net.index] ? 0 : 1;
+    if (net.delta) gemm(0, 0, l.batch, l.inputs, l.outputs, 1, l.delta, l.outputs, l.weights, l.inputs, beta, net.delta, l.inputs);
 }
 
 static void backward_frozen_avgpool(layer l, network net)
@@ -97,7 +92,9 @@ static void backward_frozen_identity(layer l, network net) { (void)l; (void)net;
 
 static void backward_frozen_softmax(layer l, network net)
 {
-    if (net.delta) axpy_cpu(l.inputs * l.batch, 1, l.delta, 1, net.delta, 1);
+    if (!net.delta) return;
+    if (frozen_lookup(&net)->assign[net.index]) memcpy(net.delta, l.delta, sizeof(float) * l.inputs * l.batch);
+    else axpy_cpu(l.inputs * l.batch, 1, l.delta, 1, net.delta, 1);
 }
 
 frozen_net *make_frozen_net(network *net, const char *cfg)

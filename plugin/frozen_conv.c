@@ -81,7 +81,8 @@ INV_SIMD static void forward_conv_piece(const layer *l, const float *input, floa
 
 // Backward of a piece: activation, inference BN and R_feature gathered into
 // rows [n][batch*N], then one GEMM per group to columns and col2im into delta.
-INV_SIMD static void backward_conv_piece(const layer *l, const bn_stat_layer *s, float *delta, float *cols, float *rows)
+INV_SIMD static void backward_conv_piece(const layer *l, const bn_stat_layer *s, float *delta, float *cols, float *rows,
+                                         int assign)
 {
     int G = l->groups, M = l->n / G, K = l->size * l->size * l->c / G, N = l->out_h * l->out_w, BN = l->batch * N;
     int cg = l->c / G;
@@ -119,7 +120,9 @@ INV_SIMD static void backward_conv_piece(const layer *l, const bn_stat_layer *s,
             float *col = cols + (size_t)b * N;
             if (l->size == 1) {
                 for (int c = 0; c < cg; ++c)
-                    for (int i = 0; i < N; ++i) imd[(size_t)c * N + i] += col[(size_t)c * BN + i];
+                    for (int i = 0; i < N; ++i) imd[(size_t)c * N + i] = (assign ? 0 : imd[(size_t)c * N + i]) + col[(size_t)c * BN + i];
+            } else if (assign) {
+                col2im_ld_set(col, cg, l->h, l->w, l->size, l->stride, l->pad, imd, BN);
             } else {
                 col2im_ld(col, cg, l->h, l->w, l->size, l->stride, l->pad, imd, BN);
             }
@@ -159,6 +162,13 @@ void backward_frozen_convolutional(layer l, network net)
     float *cols = frozen_workspace_cols(f), *rows = frozen_workspace_rows(f);
     for (int b0 = 0; b0 < l.batch; b0 += f->chunk) {
         layer p = piece_of(&l, b0, l.batch - b0 < f->chunk ? l.batch - b0 : f->chunk);
-        backward_conv_piece(&p, &f->bn[net.index], net.delta ? net.delta + (size_t)b0 * l.inputs : NULL, cols, rows);
+        backward_conv_piece(&p, &f->bn[net.index], net.delta ? net.delta + (size_t)b0 * l.inputs : NULL, cols, rows,
+                            f->assign[net.index]);
     }
+}
+
+int conv_covers_input(const layer *l)
+{
+    if (l->size == 1) return l->stride == 1 && l->out_h == l->h && l->out_w == l->w;
+    return col2im_covers(l->h, l->w, l->size, l->stride, l->pad);
 }

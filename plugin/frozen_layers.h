@@ -23,6 +23,12 @@ size_t frozen_conv_rows(const layer *l);
 void forward_frozen_convolutional(layer l, network net);
 void backward_frozen_convolutional(layer l, network net);
 void forward_frozen_maxpool(layer l, network net);
+void backward_frozen_maxpool(layer l, network net);
+// Whether the layer's backward can overwrite all of its input's delta
+// (frozen_net.assign): a convolution whose output has its input's size, a
+// max-pool whose windows tile the input.
+int conv_covers_input(const layer *l);
+int maxpool_covers_input(const layer *l);
 // delta (grad w.r.t. the BN output, in place) -> grad w.r.t. the BN input.
 void backward_frozen_bn(const layer *l, const bn_stat_layer *s);
 #endif

@@ -32,8 +32,38 @@ static layer slice_layer(const layer *l, int b0, int nb)
     return s;
 }
 
+// Who writes which delta in the backward: layer i+1 writes layer i's (f->input_delta
+// for layer 0), a shortcut also its source's, a route its inputs'. A delta with
+// one writer that covers it is overwritten (assign); any other is zeroed
+// first. Dropout shares its delta with the layer before: then zero them all.
+static void plan_delta_writes(frozen_net *f)
+{
+    network *net = f->net;
+    int n = net->n, *writers = xcalloc(n + 1, sizeof(int)), dropout = 0;   // writers[i + 1]: of layer i's delta
+    f->assign = xcalloc(n, 1);
+    f->zero = xcalloc(n, 1);
+    for (int i = 0; i < n; ++i) {
+        layer *l = &net->layers[i];
+        if (l->type == DROPOUT) dropout = 1;
+        if (l->type != COST && l->type != DROPOUT) ++writers[i];
+        if (l->type == SHORTCUT) ++writers[l->index + 1];
+        if (l->type == ROUTE)
+            for (int k = 0; k < l->n; ++k) ++writers[l->input_layers[k] + 1];
+    }
+    for (int i = 0; i < n; ++i) {
+        layer *l = &net->layers[i];
+        int covers = (l->type == CONVOLUTIONAL && conv_covers_input(l)) || (l->type == MAXPOOL && maxpool_covers_input(l)) ||
+                     l->type == CONNECTED || l->type == SOFTMAX;
+        f->assign[i] = !dropout && covers && writers[i] == 1;
+    }
+    f->input_zero = !f->assign[0];
+    for (int i = 0; i < n; ++i) f->zero[i] = i == f->out ? 0 : !(i + 1 < n && f->assign[i + 1]);
+    free(writers);
+}
+
 void make_frozen_slices(frozen_net *f)
 {
+    plan_delta_writes(f);
     network *net = f->net;
     int batch = net->batch, threads = omp_get_max_threads();
     int per_round = threads * SLICE_IMAGES;
@@ -81,6 +111,8 @@ void free_frozen_slices(frozen_net *f)
     free(f->rows);
     for (int i = 0; i < f->net->n; ++i) free(f->bn[i].part);
     free(f->slice_layers);
+    free(f->assign);
+    free(f->zero);
     free(f->slices);
 }
 
@@ -98,8 +130,7 @@ static network slice_network(const frozen_net *f, int k, float *input, float *de
     return n;
 }
 
-// Darknet's forward_network on one slice (it also zeroes every delta the
-// backward will accumulate into).
+// Darknet's forward_network on one slice.
 static void forward_slice(frozen_net *f, int k)
 {
     network n = slice_network(f, k, f->net->input, NULL);
@@ -107,7 +138,6 @@ static void forward_slice(frozen_net *f, int k)
         if (f->bn[i].part) memset(frozen_bn_part(f, i, k), 0, sizeof(double) * 2 * f->bn[i].channels);
     for (int i = 0; i < n.n; ++i) {
         layer l = n.layers[i];
-        if (l.delta) memset(l.delta, 0, sizeof(float) * l.outputs * l.batch);
         n.index = i;
         l.forward(l, n);
         n.input = l.output;
@@ -119,7 +149,11 @@ static void forward_slice(frozen_net *f, int k)
 static void backward_slice(frozen_net *f, int k)
 {
     network orig = slice_network(f, k, f->net->input, f->input_delta);
-    memset(orig.delta, 0, sizeof(float) * (size_t)orig.batch * f->inputs);
+    if (f->input_zero) memset(orig.delta, 0, sizeof(float) * (size_t)orig.batch * f->inputs);
+    for (int i = 0; i < orig.n; ++i) {
+        layer *l = &orig.layers[i];
+        if (f->zero[i] && l->delta) memset(l->delta, 0, sizeof(float) * l->outputs * l->batch);
+    }
     for (int i = orig.n - 1; i >= 0; --i) {
         layer l = orig.layers[i];
         if (l.stopbackward) break;

@@ -63,13 +63,19 @@ INV_SIMD static void im2col_same(const float *im, int channels, int h, int w, in
 }
 
 // The adjoint: the wrapped columns of col are padding and are zeroed (col is
-// scratch) so that the run can be added in one piece.
-INV_SIMD static void col2im_same(float *col, int channels, int h, int w, int ksize, int pad, float *im, int ld)
+// scratch) so that the run can be added in one piece. With assign the
+// centre tap, which covers the whole plane, is written first instead of added.
+INV_SIMD static void col2im_same(float *col, int channels, int h, int w, int ksize, int pad, float *im, int ld, int assign)
 {
-    int n = h * w;
+    int n = h * w, centre = pad * ksize + pad;
     for (int c = 0; c < channels; ++c) {
         float *plane = im + (size_t)c * n;
+        if (assign) {
+            const float *src = col + (size_t)(c * ksize * ksize + centre) * ld;
+            for (int i = 0; i < n; ++i) plane[i] = src[i];
+        }
         for (int t = 0; t < ksize * ksize; ++t) {
+            if (assign && t == centre) continue;
             int dy = t / ksize - pad, dx = t % ksize - pad, lo, hi;
             shifted_run(h, w, dy, dx, &lo, &hi);
             float *src = col + (size_t)(c * ksize * ksize + t) * ld;
@@ -117,7 +123,7 @@ INV_SIMD void im2col_ld(const float *im, int channels, int height, int width, in
 INV_SIMD void col2im_ld(float *col, int channels, int height, int width, int ksize, int stride, int pad, float *im, int ld)
 {
     if (same_size(height, width, ksize, stride, pad)) {
-        col2im_same(col, channels, height, width, ksize, pad, im, ld);
+        col2im_same(col, channels, height, width, ksize, pad, im, ld, 0);
         return;
     }
     int out_h = (height + 2 * pad - ksize) / stride + 1;
@@ -139,6 +145,21 @@ INV_SIMD void col2im_ld(float *col, int channels, int height, int width, int ksi
             }
         }
     }
+}
+
+int col2im_covers(int height, int width, int ksize, int stride, int pad)
+{
+    return same_size(height, width, ksize, stride, pad);
+}
+
+void col2im_ld_set(float *col, int channels, int height, int width, int ksize, int stride, int pad, float *im, int ld)
+{
+    if (!same_size(height, width, ksize, stride, pad)) {
+        for (int c = 0; c < channels; ++c) memset(im + (size_t)c * height * width, 0, sizeof(float) * height * width);
+        col2im_ld(col, channels, height, width, ksize, stride, pad, im, ld);
+        return;
+    }
+    col2im_same(col, channels, height, width, ksize, pad, im, ld, 1);
 }
 
 void im2col_cpu(float *im, int channels, int height, int width, int ksize, int stride, int pad, float *col)

@@ -6,4 +6,8 @@ void im2col_ld(const float *im, int channels, int height, int width, int ksize, 
 // Adds the columns back into the image (col2im_cpu's accumulation). May zero
 // the entries of col that correspond to padding.
 void col2im_ld(float *col, int channels, int height, int width, int ksize, int stride, int pad, float *im, int ld);
+// The same, overwriting im instead of adding to it.
+void col2im_ld_set(float *col, int channels, int height, int width, int ksize, int stride, int pad, float *im, int ld);
+// Whether every pixel of im receives a column (the output has the input's size, stride 1).
+int col2im_covers(int height, int width, int ksize, int stride, int pad);
 #endif

@@ -9,6 +9,7 @@
 #include <immintrin.h>
 
 #include "frozen_layers.h"
+#include "frozen.h"
 
 // One output: the window at (y0, x0), clipped; -FLT_MAX and -1 if empty.
 static inline void window_max(const layer *l, const float *in, int base, int y0, int x0, float *out, int *index)
@@ -108,5 +109,33 @@ void forward_frozen_maxpool(layer l, network net)
                 for (int j = 0; j < W; ++j)
                     window_max(&l, in, base, off + i * l.stride, off + j * l.stride, l.output + o + i * W + j,
                                l.indexes + o + i * W + j);
+        }
+}
+
+int maxpool_covers_input(const layer *l)
+{
+    return l->size == 2 && l->stride == 2 && l->pad / 2 == 0 && l->h % 2 == 0 && l->w % 2 == 0 && l->out_h == l->h / 2 &&
+           l->out_w == l->w / 2;
+}
+
+// Each output's delta goes to its window's maximum. When the windows tile the
+// input and the layer is the only writer (assign), every window is written
+// whole, so the delta needs no zeroing first.
+void backward_frozen_maxpool(layer l, network net)
+{
+    if (!net.delta) return;
+    int n = l.out_h * l.out_w * l.out_c * l.batch;
+    if (!frozen_lookup(&net)->assign[net.index]) {
+        for (int i = 0; i < n; ++i) net.delta[l.indexes[i]] += l.delta[i];
+        return;
+    }
+    int H = l.out_h, W = l.out_w;
+    for (int p = 0; p < l.out_c * l.batch; ++p)
+        for (int y = 0; y < H; ++y) {
+            float *r0 = net.delta + (size_t)p * l.h * l.w + 2 * y * l.w, *r1 = r0 + l.w;
+            for (int x = 0; x < l.w; ++x) r0[x] = r1[x] = 0;
+            size_t o = ((size_t)p * H + y) * W;
+            for (int x = 0; x < W; ++x)
+                if (l.indexes[o + x] >= 0) net.delta[l.indexes[o + x]] = l.delta[o + x];
         }
 }
