@@ -167,11 +167,11 @@ void free_frozen_net(frozen_net *f)
 #ifdef GPU
     if (f->gpu >= 0) frozen_gpu_free(f);
 #endif
+    free_frozen_slices(f);   // before f->bn: it frees the layers' partial sums
     for (int i = 0; i < f->net->n; ++i) {
         free(f->bn[i].mean); free(f->bn[i].var); free(f->bn[i].ga); free(f->bn[i].gb); free(f->bn[i].work);
     }
     free(f->bn);
-    free_frozen_slices(f);
     free(f->input_delta);
     free(f->logit_grad);
     free(f);
