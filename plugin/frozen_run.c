@@ -35,16 +35,17 @@ static layer slice_layer(const layer *l, int b0, int nb)
 // Who writes which delta in the backward: layer i+1 writes layer i's (f->input_delta
 // for layer 0), a shortcut also its source's, a route its inputs'. A delta with
 // one writer that covers it is overwritten (assign); any other is zeroed
-// first. Dropout shares its delta with the layer before: then zero them all.
+// first. Dropout shares its delta with the layer before, and stopbackward
+// leaves earlier deltas unwritten: with either, every delta is zeroed.
 static void plan_delta_writes(frozen_net *f)
 {
     network *net = f->net;
-    int n = net->n, *writers = xcalloc(n + 1, sizeof(int)), dropout = 0;   // writers[i + 1]: of layer i's delta
+    int n = net->n, *writers = xcalloc(n + 1, sizeof(int)), zero_all = 0;   // writers[i + 1]: of layer i's delta
     f->assign = xcalloc(n, 1);
     f->zero = xcalloc(n, 1);
     for (int i = 0; i < n; ++i) {
         layer *l = &net->layers[i];
-        if (l->type == DROPOUT) dropout = 1;
+        if (l->type == DROPOUT || l->stopbackward) zero_all = 1;
         if (l->type != COST && l->type != DROPOUT) ++writers[i];
         if (l->type == SHORTCUT) ++writers[l->index + 1];
         if (l->type == ROUTE)
@@ -54,7 +55,7 @@ static void plan_delta_writes(frozen_net *f)
         layer *l = &net->layers[i];
         int covers = (l->type == CONVOLUTIONAL && conv_covers_input(l)) || (l->type == MAXPOOL && maxpool_covers_input(l)) ||
                      l->type == CONNECTED || l->type == SOFTMAX;
-        f->assign[i] = !dropout && covers && writers[i] == 1;
+        f->assign[i] = !zero_all && covers && writers[i] == 1;
     }
     f->input_zero = !f->assign[0];
     for (int i = 0; i < n; ++i) f->zero[i] = i == f->out ? 0 : !(i + 1 < n && f->assign[i + 1]);
