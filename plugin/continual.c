@@ -220,14 +220,7 @@ int run_continual(int argc, char **argv)
     }
     fix_conv1x1_backward(s);
 
-    make_dir(c.out);
-    remove_stale_temps(c.out);
-    path_in(path, sizeof path, c.out, "backup");
-    make_dir(path);
-    remove_stale_temps(path);
-    path_in(path, sizeof path, c.out, "pool");
-    make_dir(path);
-    remove_stale_temps(path);
+    make_student_dirs(c.out);
     path_in(path, sizeof path, c.out, "continual.cfg");
     save_text(path, wide);
     size_t cap = 64;

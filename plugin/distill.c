@@ -169,14 +169,7 @@ int run_distill(int argc, char **argv)
     }
     fix_conv1x1_backward(s);
 
-    make_dir(d.out);
-    remove_stale_temps(d.out);
-    path_in(path, sizeof path, d.out, "backup");
-    make_dir(path);
-    remove_stale_temps(path);
-    path_in(path, sizeof path, d.out, "pool");
-    make_dir(path);
-    remove_stale_temps(path);
+    make_student_dirs(d.out);
 
     d.pool = make_pool(s->c, s->h, s->w);
     if (pool_data) {

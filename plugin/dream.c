@@ -172,11 +172,9 @@ int run_dream(int argc, char **argv)
     int done = file_exists(out) ? finished_batches(out, run_id) : 0;
     if (done > nbatches) inv_die("%s/dream.progress is damaged; remove %s to start over", out, out);
     char path[4096];
-    make_dir(out);
-    remove_stale_temps(out);
+    make_output_dir(out);
     snprintf(path, sizeof path, "%s/images", out);
-    make_dir(path);
-    remove_stale_temps(path);
+    make_output_dir(path);
 
     synth *s = make_synth(teacher, NULL, &p);
     size_t im_size = (size_t)net->c * net->h * net->w;

@@ -70,6 +70,16 @@ void text_log_reload(text_log *t, const char *path, int batches)
 
 static void path_in(char *buf, size_t n, const char *dir, const char *name) { snprintf(buf, n, "%s/%s", dir, name); }
 
+void make_student_dirs(const char *out)
+{
+    char path[4096];
+    make_output_dir(out);
+    path_in(path, sizeof path, out, "backup");
+    make_output_dir(path);
+    path_in(path, sizeof path, out, "pool");
+    make_output_dir(path);
+}
+
 void synth_pool_batch(synth_pool *sp)
 {
     int B = sp->syn->batch, classes = sp->teacher->classes;

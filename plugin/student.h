@@ -52,6 +52,9 @@ void synth_pool_write_list(const synth_pool *sp);
 // Reloads the first `batches` synthesized batches from out/pool.list.
 void synth_pool_reload(synth_pool *sp, int batches);
 
+// out, out/backup and out/pool, each rid of what a killed run left mid-write.
+void make_student_dirs(const char *out);
+
 // The resume point: weights and momentum carry the batch number in their
 // names and the state file, written last, names them, so a run killed while
 // writing a backup resumes from the previous, complete one.

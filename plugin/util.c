@@ -186,7 +186,7 @@ static int stale_temp(const char *name)
     return pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
-void remove_stale_temps(const char *dir)
+static void remove_stale_temps(const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d) return;
@@ -214,6 +214,12 @@ void make_dir(const char *path)
     if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) inv_die("%s is not a directory", p);
     if (access(p, W_OK) != 0) inv_die("directory %s is not writable", p);
     free(p);
+}
+
+void make_output_dir(const char *path)
+{
+    make_dir(path);
+    remove_stale_temps(path);
 }
 
 int file_exists(const char *path)

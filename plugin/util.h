@@ -28,8 +28,9 @@ void atomic_commit(atomic_file *a);   // dies (removing the temporary) on any wr
 void atomic_abort(atomic_file *a);
 
 void make_dir(const char *path);      // mkdir -p; dies if not a writable directory
-// Removes the temporaries of atomic writes in dir whose process was killed.
-void remove_stale_temps(const char *dir);
+// make_dir, then removes the temporaries of atomic writes in it whose
+// process was killed (what an interrupted run left mid-write).
+void make_output_dir(const char *path);
 int file_exists(const char *path);
 // A whole file as a NUL-terminated string (*len bytes; the file may itself
 // hold NULs, which callers that need text check). Dies with "cannot open
