@@ -19,8 +19,7 @@ frozen_net *frozen_lookup(const network *net)
     for (int i = 0; i < MAX_FROZEN; ++i) {
         frozen_net *f = registry[i];
         if (!f) continue;
-        if (net->layers == f->net->layers) return f;
-        if (net->layers >= f->slice_layers && net->layers < f->slice_layers + (size_t)f->nslices * f->net->n) return f;
+        if (net->layers == f->net->layers || frozen_slice_index(f, net) >= 0) return f;
     }
     inv_die("internal: frozen layer function called on a network that is not frozen");
 }

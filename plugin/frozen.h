@@ -45,12 +45,10 @@ typedef struct {
     layer *slice_layers;    // nslices * net->n
     int chunk;              // images a convolution workspace holds (the largest slice)
     float **cols, **rows;   // per thread: batched convolution workspaces (columns; [filters][chunk*out_h*out_w])
-    // Per layer (frozen_run.c): assign[i]: layer i's backward overwrites the
-    // delta it passes back (it is that delta's only writer and covers all of
-    // it), so nobody zeroes it; zero[i]: layer i's delta is zeroed before the
-    // backward. input_zero: the same for f->input_delta.
-    char *assign, *zero;
-    int input_zero;
+    // Per layer (frozen_run.c): layer i's backward overwrites the delta it
+    // passes back (it is that delta's only writer and covers all of it), so
+    // that delta is not zeroed first.
+    char *assign;
 } frozen_net;
 
 // Freezes `net` (from load_checked_network): installs the frozen backward of

@@ -72,10 +72,7 @@ INV_SIMD static void forward_conv_piece(const layer *l, const float *input, floa
                 float bias = l->biases[c];
                 for (int i = 0; i < N; ++i) out[i] = src[i] + bias;
             }
-            if (l->activation == LEAKY)   // the teachers' usual case, in the same pass
-                for (int i = 0; i < N; ++i) out[i] = out[i] > 0 ? out[i] : (float)(.1 * out[i]);
-            else
-                activate_array(out, N, l->activation);
+            activate_array(out, N, l->activation);
         }
 }
 
@@ -130,18 +127,6 @@ INV_SIMD static void backward_conv_piece(const layer *l, const bn_stat_layer *s,
     }
 }
 
-// Layer l restricted to images [b0, b0 + nb).
-static layer piece_of(const layer *l, int b0, int nb)
-{
-    layer p = *l;
-    size_t at = (size_t)b0 * l->outputs;
-    p.batch = nb;
-    p.output += at;
-    p.delta += at;
-    if (p.x) p.x += at;
-    return p;
-}
-
 // Called on a slice (from frozen_run.c) or on the whole network (Darknet's
 // forward_network): either way in pieces of at most f->chunk images.
 void forward_frozen_convolutional(layer l, network net)
@@ -151,7 +136,7 @@ void forward_frozen_convolutional(layer l, network net)
     int k = frozen_slice_index(f, &net);
     double *sums = k >= 0 && f->bn[net.index].part ? frozen_bn_part(f, net.index, k) : NULL;
     for (int b0 = 0; b0 < l.batch; b0 += f->chunk) {
-        layer p = piece_of(&l, b0, l.batch - b0 < f->chunk ? l.batch - b0 : f->chunk);
+        layer p = layer_images(&l, b0, l.batch - b0 < f->chunk ? l.batch - b0 : f->chunk);
         forward_conv_piece(&p, net.input + (size_t)b0 * l.inputs, cols, rows, sums);
     }
 }
@@ -161,7 +146,7 @@ void backward_frozen_convolutional(layer l, network net)
     frozen_net *f = frozen_lookup(&net);
     float *cols = frozen_workspace_cols(f), *rows = frozen_workspace_rows(f);
     for (int b0 = 0; b0 < l.batch; b0 += f->chunk) {
-        layer p = piece_of(&l, b0, l.batch - b0 < f->chunk ? l.batch - b0 : f->chunk);
+        layer p = layer_images(&l, b0, l.batch - b0 < f->chunk ? l.batch - b0 : f->chunk);
         backward_conv_piece(&p, &f->bn[net.index], net.delta ? net.delta + (size_t)b0 * l.inputs : NULL, cols, rows,
                             f->assign[net.index]);
     }

@@ -8,6 +8,8 @@
 // frozen_run.c: the slices and the per-thread workspaces (make_frozen_net).
 void make_frozen_slices(frozen_net *f);
 void free_frozen_slices(frozen_net *f);
+// Layer l restricted to images [b0, b0 + nb) of its batch (per-image buffers offset).
+layer layer_images(const layer *l, int b0, int nb);
 // Which slice a layer function was called on (-1: the whole network).
 int frozen_slice_index(const frozen_net *f, const network *net);
 // Slice k's sums of layer i's BN input (bn_stat_layer.part).

@@ -18,8 +18,7 @@
 // number a multiple of the thread count, so that no thread waits long.
 #define SLICE_IMAGES 8
 
-// Layer l restricted to images [b0, b0 + nb) of its batch.
-static layer slice_layer(const layer *l, int b0, int nb)
+layer layer_images(const layer *l, int b0, int nb)
 {
     layer s = *l;
     size_t out = (size_t)b0 * l->outputs;
@@ -35,14 +34,13 @@ static layer slice_layer(const layer *l, int b0, int nb)
 // Who writes which delta in the backward: layer i+1 writes layer i's (f->input_delta
 // for layer 0), a shortcut also its source's, a route its inputs'. A delta with
 // one writer that covers it is overwritten (assign); any other is zeroed
-// first. Dropout shares its delta with the layer before, and stopbackward
+// first (backward_slice). Dropout shares its delta with the layer before, and stopbackward
 // leaves earlier deltas unwritten: with either, every delta is zeroed.
 static void plan_delta_writes(frozen_net *f)
 {
     network *net = f->net;
     int n = net->n, *writers = xcalloc(n + 1, sizeof(int)), zero_all = 0;   // writers[i + 1]: of layer i's delta
     f->assign = xcalloc(n, 1);
-    f->zero = xcalloc(n, 1);
     for (int i = 0; i < n; ++i) {
         layer *l = &net->layers[i];
         if (l->type == DROPOUT || l->stopbackward) zero_all = 1;
@@ -57,8 +55,6 @@ static void plan_delta_writes(frozen_net *f)
                      l->type == CONNECTED || l->type == SOFTMAX;
         f->assign[i] = !zero_all && covers && writers[i] == 1;
     }
-    f->input_zero = !f->assign[0];
-    for (int i = 0; i < n; ++i) f->zero[i] = i == f->out ? 0 : !(i + 1 < n && f->assign[i + 1]);
     free(writers);
 }
 
@@ -81,7 +77,7 @@ void make_frozen_slices(frozen_net *f)
         s->nb = (int)((long)batch * (k + 1) / n) - s->b0;
         if (s->nb > f->chunk) f->chunk = s->nb;
         s->layers = f->slice_layers + (size_t)k * net->n;
-        for (int i = 0; i < net->n; ++i) s->layers[i] = slice_layer(&net->layers[i], s->b0, s->nb);
+        for (int i = 0; i < net->n; ++i) s->layers[i] = layer_images(&net->layers[i], s->b0, s->nb);
     }
     size_t cols = 0, rows = 0;
     for (int i = 0; i < net->n; ++i) {
@@ -113,7 +109,6 @@ void free_frozen_slices(frozen_net *f)
     for (int i = 0; i < f->net->n; ++i) free(f->bn[i].part);
     free(f->slice_layers);
     free(f->assign);
-    free(f->zero);
     free(f->slices);
 }
 
@@ -150,10 +145,13 @@ static void forward_slice(frozen_net *f, int k)
 static void backward_slice(frozen_net *f, int k)
 {
     network orig = slice_network(f, k, f->net->input, f->input_delta);
-    if (f->input_zero) memset(orig.delta, 0, sizeof(float) * (size_t)orig.batch * f->inputs);
+    // Deltas that the next layer does not overwrite whole are accumulated
+    // into; the output layer's was set by frozen_backward.
+    if (!f->assign[0]) memset(orig.delta, 0, sizeof(float) * (size_t)orig.batch * f->inputs);
     for (int i = 0; i < orig.n; ++i) {
         layer *l = &orig.layers[i];
-        if (f->zero[i] && l->delta) memset(l->delta, 0, sizeof(float) * l->outputs * l->batch);
+        int overwritten = i == f->out || (i + 1 < orig.n && f->assign[i + 1]);
+        if (!overwritten && l->delta) memset(l->delta, 0, sizeof(float) * l->outputs * l->batch);
     }
     for (int i = orig.n - 1; i >= 0; --i) {
         layer l = orig.layers[i];

@@ -43,6 +43,15 @@ static void shifted_run(int h, int w, int dy, int dx, int *lo, int *hi)
     *hi = b > a ? b : a;
 }
 
+// Zeroes the columns of a plane (h x w) that a shift by dx wraps into the
+// neighbouring row: the padding.
+static inline void zero_wrapped(float *plane, int h, int w, int dx)
+{
+    int x0 = dx > 0 ? w - dx : 0, x1 = dx > 0 ? w : -dx;
+    for (int y = 0; y < h; ++y)
+        for (int x = x0; x < x1; ++x) plane[y * w + x] = 0;
+}
+
 INV_SIMD static void im2col_same(const float *im, int channels, int h, int w, int ksize, int pad, float *col, int ld)
 {
     int n = h * w;
@@ -56,8 +65,7 @@ INV_SIMD static void im2col_same(const float *im, int channels, int h, int w, in
             for (int i = 0; i < lo; ++i) dst[i] = 0;
             for (int i = lo; i < hi; ++i) dst[i] = src[i];
             for (int i = hi; i < n; ++i) dst[i] = 0;
-            if (dx > 0) for (int y = 0; y < h; ++y) for (int x = w - dx; x < w; ++x) dst[y * w + x] = 0;
-            if (dx < 0) for (int y = 0; y < h; ++y) for (int x = 0; x < -dx; ++x) dst[y * w + x] = 0;
+            zero_wrapped(dst, h, w, dx);
         }
     }
 }
@@ -79,8 +87,7 @@ INV_SIMD static void col2im_same(float *col, int channels, int h, int w, int ksi
             int dy = t / ksize - pad, dx = t % ksize - pad, lo, hi;
             shifted_run(h, w, dy, dx, &lo, &hi);
             float *src = col + (size_t)(c * ksize * ksize + t) * ld;
-            if (dx > 0) for (int y = 0; y < h; ++y) for (int x = w - dx; x < w; ++x) src[y * w + x] = 0;
-            if (dx < 0) for (int y = 0; y < h; ++y) for (int x = 0; x < -dx; ++x) src[y * w + x] = 0;
+            zero_wrapped(src, h, w, dx);
             float *restrict dst = plane + dy * w + dx;
             for (int i = lo; i < hi; ++i) dst[i] += src[i];
         }
