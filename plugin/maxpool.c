@@ -91,8 +91,7 @@ void forward_frozen_maxpool(layer l, network net)
 {
     int avx2 = __builtin_cpu_supports("avx2");
     int off = -l.pad / 2, H = l.out_h, W = l.out_w;
-    int fast = avx2 && l.size == 2 && l.stride == 2 && off == 0 && l.h % 2 == 0 && l.w % 2 == 0 &&
-               H == l.h / 2 && W == l.w / 2 && l.h * l.w / 2 <= PAIR_MAX;
+    int fast = avx2 && maxpool_covers_input(&l) && l.h * l.w / 2 <= PAIR_MAX;
     float hm[PAIR_MAX];
     int hk[PAIR_MAX];
     for (int b = 0; b < l.batch; ++b)
