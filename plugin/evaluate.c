@@ -54,3 +54,13 @@ void free_classifier_score(classifier_score *r)
     free(r->class_correct);
     r->class_total = r->class_correct = NULL;
 }
+
+void report_classifier(network *net, const char *list, const classifier_data *d, const char *name)
+{
+    labelled_set s = load_labelled_list(list, d->labels, d->classes, net->w, net->h, net->c);
+    classifier_score r = evaluate_classifier(net, &s);
+    printf("%s on %s:\n", name, list);
+    print_classifier_score(stdout, &r, d->labels);
+    free_classifier_score(&r);
+    free_labelled_set(&s);
+}

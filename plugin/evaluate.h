@@ -20,4 +20,7 @@ classifier_score evaluate_classifier(network *net, const labelled_set *s);
 // "top-1 91.23% (9123/10000)" then one line per class with its label.
 void print_classifier_score(FILE *f, const classifier_score *r, char **labels);
 void free_classifier_score(classifier_score *r);
+// Loads the images of list (d's labels and classes), evaluates net on them and
+// prints "<name> on <list>:" and the score to stdout.
+void report_classifier(network *net, const char *list, const classifier_data *d, const char *name);
 #endif

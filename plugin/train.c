@@ -159,12 +159,7 @@ int run_train(int argc, char **argv)
 
     if (valid_list) {
         free_labelled_set(&s);
-        labelled_set v = load_labelled_list(valid_list, d.labels, d.classes, net->w, net->h, net->c);
-        classifier_score r = evaluate_classifier(net, &v);
-        printf("%s on %s:\n", out, valid_list);
-        print_classifier_score(stdout, &r, d.labels);
-        free_classifier_score(&r);
-        free_labelled_set(&v);
+        report_classifier(net, valid_list, &d, out);
     }
     free(order);
     free(xbuf); free(ybuf); free(xrows); free(yrows);

@@ -27,12 +27,7 @@ int run_valid(int argc, char **argv)
     if (!list) list = classifier_list(&d, "valid");
     network *net = load_checked_network(cfg, weights, batch, LAYERS_TRAIN);
     print_network_cost(stderr, net, cfg);
-    labelled_set s = load_labelled_list(list, d.labels, d.classes, net->w, net->h, net->c);
-    classifier_score r = evaluate_classifier(net, &s);
-    printf("%s on %s:\n", weights, list);
-    print_classifier_score(stdout, &r, d.labels);
-    free_classifier_score(&r);
-    free_labelled_set(&s);
+    report_classifier(net, list, &d, weights);
     free_network(net);
     free_classifier_data(&d);
     return 0;
