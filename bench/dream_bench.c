@@ -133,6 +133,31 @@ static int cmd_loss(int argc, char **argv, int step)
     return 0;
 }
 
+// The convolutional and connected layers' own time (forward and backward,
+// im2col, GEMM, BN and activation passes included), per thread, as wall
+// seconds with every thread busy; one stderr line per layer.
+static double conv_layer_seconds(const frozen_net *f, long images)
+{
+    const network *net = f->net;
+    double total = 0;
+    for (int i = 0; i < net->n; ++i) {
+        const layer *l = &net->layers[i];
+        double sec[2] = {0, 0};
+        for (int t = 0; t < f->threads; ++t)
+            for (int p = 0; p < 2; ++p) sec[p] += f->layer_seconds[((size_t)t * net->n + i) * 2 + p] / f->threads;
+        network one = *net;
+        one.n = 1;
+        one.layers = (layer *)l;
+        double flop = network_flops(&one);
+        fprintf(stderr, "layer %2d %-14s forward %8.2f us/image  backward %8.2f us/image", i, layer_type_name(l->type),
+                1e6 * sec[0] / images, 1e6 * sec[1] / images);
+        if (flop > 0) fprintf(stderr, "  %6.1f GFLOP/s", 2 * flop * images / (sec[0] + sec[1]) / 1e9);
+        fputc('\n', stderr);
+        if (flop > 0) total += sec[0] + sec[1];
+    }
+    return total;
+}
+
 static int cmd_time(int argc, char **argv)
 {
     if (argc < 7) inv_die("usage: see bench/dream_bench.c");
@@ -151,15 +176,18 @@ static int cmd_time(int argc, char **argv)
     if (iters <= 0) iters = per > 0 ? (int)ceil(min_seconds / per) : 2;
     if (iters < 2) iters = 2;
     s->p.iterations = iters;
+    frozen_time_layers(t.f);
     t0 = now_seconds();
     synth_batch(s, targets, 2, 0, images, NULL, NULL);
     double sec = now_seconds() - t0;
     double flop = 2 * network_flops(t.net);   // forward + input-gradient backward, per image
     double ips = (double)iters * s->batch / sec;
+    double conv_sec = conv_layer_seconds(t.f, iters * s->batch);
     const char *env = getenv("OPENBLAS_NUM_THREADS");
-    printf("impl=plugin batch=%d threads=%s kernel=%s iters=%d seconds=%.4f img_it_s=%.2f conv_mflop=%.3f gflops=%.2f rss_mib=%.1f\n",
-           s->batch, env ? env : "?", openblas_get_corename(), iters, sec, ips, flop / 1e6, ips * flop / 1e9,
-           peak_rss_mib());
+    printf("impl=plugin batch=%d threads=%s kernel=%s iters=%d seconds=%.4f img_it_s=%.2f conv_mflop=%.3f gflops=%.2f "
+           "conv_seconds=%.4f conv_gflops=%.2f rss_mib=%.1f\n",
+           s->batch, env ? env : "?", openblas_get_corename(), iters, sec, ips, flop / 1e6, ips * flop / 1e9, conv_sec,
+           flop * iters * s->batch / conv_sec / 1e9, peak_rss_mib());
     return 0;
 }
 

@@ -49,6 +49,12 @@ typedef struct {
     // passes back (it is that delta's only writer and covers all of it), so
     // that delta is not zeroed first.
     char *assign;
+    // Per layer: the convolution runs directly instead of by im2col + GEMM
+    // (direct_conv.h; INV_DIRECT_CONV=0 in the environment turns it off).
+    char *direct;
+    // When set (frozen_time_layers): wall seconds each thread spent in each
+    // layer, [threads][net->n][2] (forward, backward), accumulated.
+    double *layer_seconds;
 } frozen_net;
 
 // Freezes `net` (from load_checked_network): installs the frozen backward of
@@ -65,6 +71,9 @@ void frozen_backward(frozen_net *f, float *grad_input);
 const float *frozen_logits(const frozen_net *f);
 // The output softmax's temperature t (logit_grad is dLoss/d(z/t)).
 float frozen_temperature(const frozen_net *f);
+// Starts timing every layer's forward and backward on the CPU (f->layer_seconds,
+// zeroed); for benchmarks: two clock reads per layer call.
+void frozen_time_layers(frozen_net *f);
 // Sets every BN layer's coefficients to zero (no R_feature gradient).
 void frozen_clear_bn_grad(frozen_net *f);
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "darknet_internal.h"
+#include "direct_conv.h"
 #include "frozen_layers.h"
 #include "im2col.h"
 #include "simd.h"
@@ -43,14 +44,17 @@ static void gather_columns(const layer *l, const float *input, int g, float *col
 // Forward of a piece of the batch that fits the workspaces; with sums (of a
 // BN layer run on a slice), adds per channel the sum of x - rolling_mean and of
 // its square: [2][n] doubles, for R_feature.
-INV_SIMD static void forward_conv_piece(const layer *l, const float *input, float *cols, float *rows, double *sums)
+INV_SIMD static void forward_conv_piece(const layer *l, const float *input, float *cols, float *rows, double *sums,
+                                        int direct)
 {
     int G = l->groups, M = l->n / G, K = l->size * l->size * l->c / G, N = l->out_h * l->out_w, BN = l->batch * N;
     float *result = l->batch_normalize ? l->x : rows;
-    for (int g = 0; g < G; ++g) {
-        gather_columns(l, input, g, cols);
-        gemm(0, 0, M, BN, K, 1, l->weights + (size_t)g * M * K, K, cols, BN, 0, result + (size_t)g * M * BN, BN);
-    }
+    if (direct) forward_direct_conv(l, input, result, cols);
+    else
+        for (int g = 0; g < G; ++g) {
+            gather_columns(l, input, g, cols);
+            gemm(0, 0, M, BN, K, 1, l->weights + (size_t)g * M * K, K, cols, BN, 0, result + (size_t)g * M * BN, BN);
+        }
     // Darknet's normalize_cpu, scale_bias and add_bias (inference mode), with
     // the division by the deviation folded into the scale.
     for (int b = 0; b < l->batch; ++b)
@@ -60,26 +64,37 @@ INV_SIMD static void forward_conv_piece(const layer *l, const float *input, floa
             if (l->batch_normalize) {
                 float m = l->rolling_mean[c], k = l->scales[c] / (sqrtf(l->rolling_variance[c]) + .000001f), bias = l->biases[c];
                 float s1 = 0, s2 = 0;
-                #pragma omp simd reduction(+ : s1, s2)
-                for (int i = 0; i < N; ++i) {
-                    float d = src[i] - m;
-                    out[i] = d * k + bias;
-                    s1 += d;
-                    s2 += d * d;
+                if (l->activation == LEAKY) {   // activate_array's leaky, in the same pass
+                    #pragma omp simd reduction(+ : s1, s2)
+                    for (int i = 0; i < N; ++i) {
+                        float d = src[i] - m, v = d * k + bias;
+                        out[i] = v > 0 ? v : (float)(.1 * v);
+                        s1 += d;
+                        s2 += d * d;
+                    }
+                } else {
+                    #pragma omp simd reduction(+ : s1, s2)
+                    for (int i = 0; i < N; ++i) {
+                        float d = src[i] - m;
+                        out[i] = d * k + bias;
+                        s1 += d;
+                        s2 += d * d;
+                    }
+                    activate_array(out, N, l->activation);
                 }
                 if (sums) sums[c] += s1, sums[l->n + c] += s2;
             } else {
                 float bias = l->biases[c];
                 for (int i = 0; i < N; ++i) out[i] = src[i] + bias;
+                activate_array(out, N, l->activation);
             }
-            activate_array(out, N, l->activation);
         }
 }
 
 // Backward of a piece: activation, inference BN and R_feature gathered into
 // rows [n][batch*N], then one GEMM per group to columns and col2im into delta.
 INV_SIMD static void backward_conv_piece(const layer *l, const bn_stat_layer *s, float *delta, float *cols, float *rows,
-                                         int assign)
+                                         int assign, int direct)
 {
     int G = l->groups, M = l->n / G, K = l->size * l->size * l->c / G, N = l->out_h * l->out_w, BN = l->batch * N;
     int cg = l->c / G;
@@ -110,6 +125,10 @@ INV_SIMD static void backward_conv_piece(const layer *l, const bn_stat_layer *s,
                 for (int i = 0; i < N; ++i) dst[i] = d[i] * k - (ga + gb * (x[i] - mu));
         }
     if (!delta) return;
+    if (direct) {
+        backward_direct_conv(l, rows, delta, assign, cols);
+        return;
+    }
     for (int g = 0; g < G; ++g) {
         gemm(1, 0, K, BN, M, 1, l->weights + (size_t)g * M * K, K, rows + (size_t)g * M * BN, BN, 0, cols, BN);
         for (int b = 0; b < l->batch; ++b) {
@@ -137,7 +156,7 @@ void forward_frozen_convolutional(layer l, network net)
     double *sums = k >= 0 && f->bn[net.index].part ? frozen_bn_part(f, net.index, k) : NULL;
     for (int b0 = 0; b0 < l.batch; b0 += f->chunk) {
         layer p = layer_images(&l, b0, l.batch - b0 < f->chunk ? l.batch - b0 : f->chunk);
-        forward_conv_piece(&p, net.input + (size_t)b0 * l.inputs, cols, rows, sums);
+        forward_conv_piece(&p, net.input + (size_t)b0 * l.inputs, cols, rows, sums, f->direct[net.index]);
     }
 }
 
@@ -148,7 +167,7 @@ void backward_frozen_convolutional(layer l, network net)
     for (int b0 = 0; b0 < l.batch; b0 += f->chunk) {
         layer p = layer_images(&l, b0, l.batch - b0 < f->chunk ? l.batch - b0 : f->chunk);
         backward_conv_piece(&p, &f->bn[net.index], net.delta ? net.delta + (size_t)b0 * l.inputs : NULL, cols, rows,
-                            f->assign[net.index]);
+                            f->assign[net.index], f->direct[net.index]);
     }
 }
 

@@ -9,8 +9,10 @@
 #include <cblas.h>
 #include <omp.h>
 #include <string.h>
+#include <stdlib.h>
 
 #include "darknet_internal.h"
+#include "direct_conv.h"
 #include "frozen_layers.h"
 #include "util.h"
 
@@ -79,12 +81,17 @@ void make_frozen_slices(frozen_net *f)
         s->layers = f->slice_layers + (size_t)k * net->n;
         for (int i = 0; i < net->n; ++i) s->layers[i] = layer_images(&net->layers[i], s->b0, s->nb);
     }
+    const char *env = getenv("INV_DIRECT_CONV");
+    int direct_allowed = !env || strcmp(env, "0");
+    f->direct = xcalloc(net->n, 1);
     size_t cols = 0, rows = 0;
     for (int i = 0; i < net->n; ++i) {
         if (net->layers[i].type != CONVOLUTIONAL) continue;
         layer l = net->layers[i];
         l.batch = f->chunk;
-        if (frozen_conv_cols(&l) > cols) cols = frozen_conv_cols(&l);
+        f->direct[i] = direct_conv_applies(&l, direct_allowed);
+        size_t need = f->direct[i] ? direct_conv_work(&l) : frozen_conv_cols(&l);
+        if (need > cols) cols = need;
         if (frozen_conv_rows(&l) > rows) rows = frozen_conv_rows(&l);
     }
     for (int i = 0; i < net->n; ++i)
@@ -109,7 +116,9 @@ void free_frozen_slices(frozen_net *f)
     for (int i = 0; i < f->net->n; ++i) free(f->bn[i].part);
     free(f->slice_layers);
     free(f->assign);
+    free(f->direct);
     free(f->slices);
+    free(f->layer_seconds);
 }
 
 // The network as slice k's layer functions see it.
@@ -126,6 +135,24 @@ static network slice_network(const frozen_net *f, int k, float *input, float *de
     return n;
 }
 
+void frozen_time_layers(frozen_net *f)
+{
+    if (!f->layer_seconds) f->layer_seconds = xcalloc((size_t)f->threads * f->net->n * 2, sizeof(double));
+    memset(f->layer_seconds, 0, sizeof(double) * f->threads * f->net->n * 2);
+}
+
+// Runs layer l's forward (pass 0) or backward (pass 1), timed when asked.
+static void run_layer(const frozen_net *f, layer l, network n, int pass)
+{
+    if (!f->layer_seconds) {
+        (pass ? l.backward : l.forward)(l, n);
+        return;
+    }
+    double t0 = omp_get_wtime();
+    (pass ? l.backward : l.forward)(l, n);
+    f->layer_seconds[((size_t)omp_get_thread_num() * f->net->n + n.index) * 2 + pass] += omp_get_wtime() - t0;
+}
+
 // Darknet's forward_network on one slice.
 static void forward_slice(frozen_net *f, int k)
 {
@@ -135,7 +162,7 @@ static void forward_slice(frozen_net *f, int k)
     for (int i = 0; i < n.n; ++i) {
         layer l = n.layers[i];
         n.index = i;
-        l.forward(l, n);
+        run_layer(f, l, n, 0);
         n.input = l.output;
     }
 }
@@ -162,7 +189,7 @@ static void backward_slice(frozen_net *f, int k)
             n.delta = orig.layers[i - 1].delta;
         }
         n.index = i;
-        l.backward(l, n);
+        run_layer(f, l, n, 1);
     }
 }
 
