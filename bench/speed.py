@@ -12,7 +12,9 @@
    original DeepInversion code leaves them) and frozen; same thread count on
    both sides. GFLOP/s on the convolution work (forward + input-gradient
    backward of conv/connected layers) next to a large square OpenBLAS sgemm
-   measured in the same run; peak RSS. Every case is a fresh process. The
+   measured in the same run, twice for the plugin: over the whole step's time,
+   and over the time spent inside those layers (im2col, GEMM, BN and
+   activation passes included; the plugin times every layer); peak RSS. Every case is a fresh process. The
    machine's speed drifts (shared cores), so the three implementations run in
    interleaved rounds and each keeps its best round.
 The last line is `speedup <plugin / frozen PyTorch, shipped teacher, batch 256, 2 threads>`.
@@ -34,7 +36,7 @@ TIME_ICFG = "cfg/fmnist-inversion.cfg"
 CHECK_ICFG = "bench/check-inversion.cfg"
 
 
-def run(cmd, env=None, capture=True):
+def run(cmd, env=None, capture=True, stderr=False):
     e = dict(os.environ)
     e.update(env or {})
     r = subprocess.run(cmd, cwd=ROOT, env=e, stdout=subprocess.PIPE if capture else None,
@@ -42,7 +44,15 @@ def run(cmd, env=None, capture=True):
     if r.returncode:
         sys.stderr.write((r.stdout or "") + (r.stderr or ""))
         sys.exit(f"bench: command failed ({r.returncode}): {' '.join(cmd)}")
-    return r.stdout
+    return (r.stdout, r.stderr) if stderr else r.stdout
+
+
+def timed(cmd, env):
+    """One timing run: its key=value line, plus the per-layer lines the plugin prints on stderr."""
+    out, err = run(cmd, env, stderr=True)
+    r = kv(out.strip().splitlines()[-1])
+    r["layers"] = [l for l in err.splitlines() if l.startswith("layer ")]
+    return r
 
 
 def kv(line):
@@ -190,7 +200,7 @@ def main():
                 cmds += [[PY, REF, "time", cfg, w, ptxt, "0", str(n), mode, str(a.min_seconds)] for mode in ("grad", "frozen")]
                 best = [None] * len(cmds)
                 for rnd in range(a.rounds):
-                    got = [kv(run(c, env)) for c in cmds]
+                    got = [timed(c, env) for c in cmds]
                     # The peak too is taken at its best: a slow moment must not inflate the % of peak.
                     peak[n] = max(peak[n], float(kv(run([harness, "sgemm", "3072", "3"], threads_env(n)))["gflops"]))
                     print(f"    round {rnd + 1}: " + "  ".join(f"{g['impl']} {float(g['img_it_s']):.1f}" for g in got), flush=True)
@@ -205,18 +215,21 @@ def main():
 
     for r in rows:   # against the best peak seen in the whole run
         r["peak"] = 100 * float(r["gflops"]) / peak[r["threads"]]
+        r["own"] = 100 * float(r["conv_gflops"]) / peak[r["threads"]] if "conv_gflops" in r else None
 
     def row_of(t, b, n, impl):
         for r in rows:
             if (r["teacher"], r["batch"], r["threads"], r["impl"]) == (t, b, n, impl):
                 return r
 
-    lines = ["| teacher | batch | threads | implementation | img-it/s | ms/iteration | conv GFLOP/s | % of sgemm peak | peak RSS MiB | RSS KiB/image |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| teacher | batch | threads | implementation | img-it/s | ms/iteration | conv GFLOP/s, whole step | % of sgemm peak, whole step "
+             "| conv GFLOP/s, conv layers' time | % of sgemm peak, conv layers' time | peak RSS MiB | RSS KiB/image |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ips = float(r["img_it_s"])
+        own = f"{float(r['conv_gflops']):.1f} | {r['own']:.1f}" if r["own"] is not None else "– | –"
         lines.append(f"| {r['teacher']} | {r['batch']} | {r['threads']} | {r['impl']} | {ips:.1f} | "
-                     f"{1000 * r['batch'] / ips:.1f} | {float(r['gflops']):.1f} | {r['peak']:.1f} | "
+                     f"{1000 * r['batch'] / ips:.1f} | {float(r['gflops']):.1f} | {r['peak']:.1f} | {own} | "
                      f"{float(r['rss_mib']):.0f} | {1024 * float(r['rss_mib']) / r['batch']:.0f} |")
     lines.append("")
     lines.append(f"sgemm peak (OpenBLAS {kernel}, n=3072, the best measured in this run): " + ", ".join(f"{n} thread(s) {peak[n]:.1f} GFLOP/s" for n in threads))
@@ -241,6 +254,12 @@ def main():
                     slope = 1024 * (float(r1["rss_mib"]) - float(r0["rss_mib"])) / (hi - lo)
                     lines.append(f"- {name} {impl}: {slope:.0f} KiB per additional image of batch "
                                  f"(peak RSS {float(r0['rss_mib']):.0f} MiB at {lo}, {float(r1['rss_mib']):.0f} MiB at {hi})")
+    acc = row_of("fmnist-teacher", 256, 2, "plugin")
+    if acc and acc["layers"]:
+        lines.append("")
+        lines.append("Per layer, acceptance case (the plugin's best round; microseconds per image, both threads together):")
+        lines.append("")
+        lines += ["    " + l for l in acc["layers"]]
     table = "\n".join(lines)
     with open(f"{OUT}/results.md", "w") as f:
         f.write(table + "\n")

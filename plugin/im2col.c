@@ -94,10 +94,96 @@ INV_SIMD static void col2im_same(float *col, int channels, int h, int w, int ksi
     }
 }
 
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define MASKED_TARGET __attribute__((target("avx512f")))
+// On AVX-512 a same-size plane of up to MASK_CHUNKS*16 pixels is moved in
+// masked vectors: lane i of chunk j of tap t is set when output position
+// 16j + i reads a pixel of the plane. Masked-off lanes are neither read nor
+// written, so a run needs no zeroed prefix, suffix or wrapped columns.
+#define MASK_CHUNKS 64
+#define MASK_TAPS 49
+
+int im2col_masked = -1;
+
+static int masked_applies(int h, int w, int ksize)
+{
+    if (im2col_masked < 0) im2col_masked = __builtin_cpu_supports("avx512f");
+    return im2col_masked && h * w <= MASK_CHUNKS * 16 && ksize * ksize <= MASK_TAPS;
+}
+
+// The masks of the last plane shape seen by this thread: a layer calls
+// im2col/col2im once per image with the same shape.
+typedef struct {
+    int h, w, ksize, pad;
+    __mmask16 m[MASK_TAPS][MASK_CHUNKS];
+} tap_masks;
+
+static const tap_masks *masks_for(int h, int w, int ksize, int pad)
+{
+    static __thread tap_masks cache;
+    tap_masks *tm = &cache;
+    if (tm->h == h && tm->w == w && tm->ksize == ksize && tm->pad == pad) return tm;
+    for (int t = 0; t < ksize * ksize; ++t) {
+        int dy = t / ksize - pad, dx = t % ksize - pad;
+        memset(tm->m[t], 0, sizeof tm->m[t]);
+        for (int i = 0, y = 0; y < h; ++y)
+            for (int x = 0; x < w; ++x, ++i)
+                if (y + dy >= 0 && y + dy < h && x + dx >= 0 && x + dx < w) tm->m[t][i / 16] |= (__mmask16)(1u << (i % 16));
+    }
+    tm->h = h, tm->w = w, tm->ksize = ksize, tm->pad = pad;
+    return tm;
+}
+
+MASKED_TARGET static void im2col_masked_same(const float *im, int channels, int h, int w, int ksize, int pad, float *col,
+                                             int ld)
+{
+    const tap_masks *tm = masks_for(h, w, ksize, pad);
+    int n = h * w, chunks = (n + 15) / 16, kk = ksize * ksize;
+    __mmask16 tail = (__mmask16)(n % 16 ? (1u << (n % 16)) - 1 : 0xffff);
+    for (int c = 0; c < channels; ++c)
+        for (int t = 0; t < kk; ++t) {
+            const float *src = im + (size_t)c * n + (t / ksize - pad) * w + (t % ksize - pad);
+            float *dst = col + (size_t)(c * kk + t) * ld;
+            for (int j = 0; j < chunks; ++j)
+                _mm512_mask_storeu_ps(dst + 16 * j, j == chunks - 1 ? tail : 0xffff,
+                                      _mm512_maskz_loadu_ps(tm->m[t][j], src + 16 * j));
+        }
+}
+
+MASKED_TARGET static void col2im_masked_same(const float *col, int channels, int h, int w, int ksize, int pad, float *im,
+                                             int ld, int assign)
+{
+    const tap_masks *tm = masks_for(h, w, ksize, pad);
+    int n = h * w, chunks = (n + 15) / 16, kk = ksize * ksize, centre = pad * ksize + pad;
+    for (int c = 0; c < channels; ++c) {
+        float *plane = im + (size_t)c * n;
+        if (assign) memcpy(plane, col + (size_t)(c * kk + centre) * ld, n * sizeof(float));
+        for (int t = 0; t < kk; ++t) {
+            if (assign && t == centre) continue;
+            const float *src = col + (size_t)(c * kk + t) * ld;
+            float *dst = plane + (t / ksize - pad) * w + (t % ksize - pad);
+            for (int j = 0; j < chunks; ++j) {
+                __mmask16 m = tm->m[t][j];
+                __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, dst + 16 * j), _mm512_maskz_loadu_ps(m, src + 16 * j));
+                _mm512_mask_storeu_ps(dst + 16 * j, m, v);
+            }
+        }
+    }
+}
+#else
+int im2col_masked = 0;
+static int masked_applies(int h, int w, int ksize) { return 0; }
+static void im2col_masked_same(const float *im, int channels, int h, int w, int ksize, int pad, float *col, int ld) {}
+static void col2im_masked_same(const float *col, int channels, int h, int w, int ksize, int pad, float *im, int ld,
+                               int assign) {}
+#endif
+
 INV_SIMD void im2col_ld(const float *im, int channels, int height, int width, int ksize, int stride, int pad, float *col, int ld)
 {
     if (same_size(height, width, ksize, stride, pad)) {
-        im2col_same(im, channels, height, width, ksize, pad, col, ld);
+        if (masked_applies(height, width, ksize)) im2col_masked_same(im, channels, height, width, ksize, pad, col, ld);
+        else im2col_same(im, channels, height, width, ksize, pad, col, ld);
         return;
     }
     int out_h = (height + 2 * pad - ksize) / stride + 1;
@@ -130,7 +216,8 @@ INV_SIMD void im2col_ld(const float *im, int channels, int height, int width, in
 INV_SIMD void col2im_ld(float *col, int channels, int height, int width, int ksize, int stride, int pad, float *im, int ld)
 {
     if (same_size(height, width, ksize, stride, pad)) {
-        col2im_same(col, channels, height, width, ksize, pad, im, ld, 0);
+        if (masked_applies(height, width, ksize)) col2im_masked_same(col, channels, height, width, ksize, pad, im, ld, 0);
+        else col2im_same(col, channels, height, width, ksize, pad, im, ld, 0);
         return;
     }
     int out_h = (height + 2 * pad - ksize) / stride + 1;
@@ -166,7 +253,8 @@ void col2im_ld_set(float *col, int channels, int height, int width, int ksize, i
         col2im_ld(col, channels, height, width, ksize, stride, pad, im, ld);
         return;
     }
-    col2im_same(col, channels, height, width, ksize, pad, im, ld, 1);
+    if (masked_applies(height, width, ksize)) col2im_masked_same(col, channels, height, width, ksize, pad, im, ld, 1);
+    else col2im_same(col, channels, height, width, ksize, pad, im, ld, 1);
 }
 
 void im2col_cpu(float *im, int channels, int height, int width, int ksize, int stride, int pad, float *col)

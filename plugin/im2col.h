@@ -10,4 +10,7 @@ void col2im_ld(float *col, int channels, int height, int width, int ksize, int s
 void col2im_ld_set(float *col, int channels, int height, int width, int ksize, int stride, int pad, float *im, int ld);
 // Whether every pixel of im receives a column (the output has the input's size, stride 1).
 int col2im_covers(int height, int width, int ksize, int stride, int pad);
+// Same-size planes of up to 1024 pixels move in AVX-512 masked vectors where
+// the CPU has them (-1: decide at first use, 0: never; tests compare both).
+extern int im2col_masked;
 #endif

@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "darknet_internal.h"
+#include "im2col.h"
 #include "rng.h"
 #include "testlib.h"
 
@@ -24,7 +25,11 @@ static float *random_array(rng *r, size_t n)
 static double max_diff(const float *a, const float *b, size_t n)
 {
     double m = 0;
-    for (size_t i = 0; i < n; ++i) m = fmax(m, fabs((double)a[i] - b[i]));
+    for (size_t i = 0; i < n; ++i) {
+        double d = fabs((double)a[i] - b[i]);
+        if (isnan(d)) return INFINITY;
+        m = fmax(m, d);
+    }
     return m;
 }
 
@@ -56,16 +61,28 @@ int main(void)
     const int shapes[][6] = {   // channels, height, width, ksize, stride, pad
         {3, 8, 8, 3, 1, 1}, {2, 7, 9, 3, 2, 1}, {4, 6, 6, 1, 1, 0}, {1, 9, 7, 5, 2, 2}, {2, 5, 5, 2, 1, 0}, {3, 10, 10, 3, 3, 0},
         {1, 3, 3, 5, 1, 2}, {2, 4, 6, 7, 2, 3}, {1, 2, 2, 3, 2, 1}, {2, 7, 7, 3, 1, 1}, {1, 1, 1, 3, 1, 1},
-        {2, 5, 9, 5, 1, 2}, {1, 1, 4, 3, 1, 1},
+        {2, 5, 9, 5, 1, 2}, {1, 1, 4, 3, 1, 1}, {2, 28, 28, 3, 1, 1}, {1, 32, 32, 5, 1, 2}, {1, 33, 31, 3, 1, 1},
     };
+    // Both ways of moving same-size planes: plain runs, and AVX-512 masked
+    // vectors where the CPU has them (im2col.h).
+    int masked_ways = __builtin_cpu_supports("avx512f") ? 2 : 1;
+    for (int masked = 0; masked < masked_ways; ++masked)
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; ++s) {
+        im2col_masked = masked;
         int c = shapes[s][0], h = shapes[s][1], w = shapes[s][2], k = shapes[s][3], st = shapes[s][4], pad = shapes[s][5];
         int oh = (h + 2 * pad - k) / st + 1, ow = (w + 2 * pad - k) / st + 1;
         size_t ncol = (size_t)c * k * k * oh * ow, nim = (size_t)c * h * w;
         float *im = random_array(&r, nim), *col1 = calloc(ncol, sizeof(float)), *col2 = calloc(ncol, sizeof(float));
         im2col_cpu(im, c, h, w, k, st, pad, col1);
         lib_im2col(im, c, h, w, k, st, pad, col2);
-        CHECK(max_diff(col1, col2, ncol) == 0, "im2col shape %zu differs", s);
+        CHECK(max_diff(col1, col2, ncol) == 0, "im2col shape %zu (masked %d) differs", s, masked);
+        // With the columns of 3 images side by side (row stride ld), this image third.
+        int N = oh * ow, ld = 3 * N;
+        float *wide = random_array(&r, ncol * 3);
+        im2col_ld(im, c, h, w, k, st, pad, wide + 2 * N, ld);
+        size_t bad = 0;
+        for (size_t row = 0; row < ncol / N; ++row) bad += memcmp(wide + row * ld + 2 * N, col2 + row * N, N * sizeof(float)) != 0;
+        CHECK(bad == 0, "im2col_ld shape %zu (masked %d): %zu rows differ", s, masked, bad);
         // A random col (a gradient): entries at padding positions must be ignored.
         float *im1 = random_array(&r, nim), *im2 = calloc(nim, sizeof(float));
         memcpy(im2, im1, nim * sizeof(float));
@@ -74,8 +91,16 @@ int main(void)
         memcpy(col2, col1, ncol * sizeof(float));
         col2im_cpu(col1, c, h, w, k, st, pad, im1);
         lib_col2im(col2, c, h, w, k, st, pad, im2);
-        CHECK(max_diff(im1, im2, nim) < 1e-5, "col2im shape %zu differs by %g", s, max_diff(im1, im2, nim));
-        free(im); free(col1); free(col2); free(im1); free(im2);
+        CHECK(max_diff(im1, im2, nim) < 1e-5, "col2im shape %zu (masked %d) differs by %g", s, masked, max_diff(im1, im2, nim));
+        // Overwriting (from the wide columns): the library's sum into zeros.
+        for (size_t row = 0; row < ncol / N; ++row) memcpy(wide + row * ld + 2 * N, col1 + row * N, N * sizeof(float));
+        memset(im2, 0, nim * sizeof(float));
+        lib_col2im(col1, c, h, w, k, st, pad, im2);
+        for (size_t i = 0; i < nim; ++i) im1[i] = NAN;
+        col2im_ld_set(wide + 2 * N, c, h, w, k, st, pad, im1, ld);
+        CHECK(max_diff(im1, im2, nim) < 1e-5, "col2im_ld_set shape %zu (masked %d) differs by %g", s, masked,
+              max_diff(im1, im2, nim));
+        free(im); free(col1); free(col2); free(im1); free(im2); free(wide);
     }
 
     act_fn lib_activate = (act_fn)dlsym(lib, "activate_array");
