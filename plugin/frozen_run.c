@@ -217,6 +217,16 @@ double *frozen_bn_part(const frozen_net *f, int layer_index, int slice)
 float *frozen_workspace_cols(const frozen_net *f) { return f->cols[omp_get_thread_num()]; }
 float *frozen_workspace_rows(const frozen_net *f) { return f->rows[omp_get_thread_num()]; }
 
+// The batch's input is a few MB: both cores copy it.
+static void parallel_copy(float *dst, const float *src, size_t n, int threads)
+{
+    #pragma omp parallel for schedule(static) num_threads(threads)
+    for (int t = 0; t < threads; ++t) {
+        size_t a = n * t / threads, b = n * (t + 1) / threads;
+        memcpy(dst + a, src + a, (b - a) * sizeof(float));
+    }
+}
+
 const float *frozen_forward(frozen_net *f, const float *input)
 {
     network *net = f->net;
@@ -226,7 +236,7 @@ const float *frozen_forward(frozen_net *f, const float *input)
         return frozen_forward_gpu(f, net->input_gpu);
     }
 #endif
-    memcpy(net->input, input, sizeof(float) * net->batch * net->inputs);
+    parallel_copy(net->input, input, (size_t)net->batch * net->inputs, f->threads);
     net->train = 0;
     net->delta = NULL;
     run_slices(f, forward_slice);
@@ -250,5 +260,6 @@ void frozen_backward(frozen_net *f, float *grad_input)
     // logits x to softmax(x / T), hence the 1/T on the way in.
     for (int i = 0; i < net->batch * f->classes; ++i) o->delta[i] = -f->logit_grad[i] / o->temperature;
     run_slices(f, backward_slice);
+    #pragma omp parallel for simd schedule(static) num_threads(f->threads)
     for (size_t i = 0; i < n; ++i) grad_input[i] = -f->input_delta[i];
 }

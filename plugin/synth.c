@@ -109,9 +109,10 @@ void synth_check_finite(const synth_record *r, const float *grad, size_t n)
         if (!isfinite(v[i]))
             inv_die("batch %d iteration %d: the %s loss is %g; lower [adam] lr or check the teacher's weights",
                     r->batch_index, r->iteration, names[i], v[i]);
-    for (size_t i = 0; i < n; ++i)
-        if (!isfinite(grad[i]))
-            inv_die("batch %d iteration %d: the input gradient is not finite", r->batch_index, r->iteration);
+    size_t bad = 0;
+    #pragma omp parallel for reduction(+ : bad) schedule(static)
+    for (size_t i = 0; i < n; ++i) bad += !isfinite(grad[i]);
+    if (bad) inv_die("batch %d iteration %d: the input gradient is not finite", r->batch_index, r->iteration);
 }
 
 // Nearest upsampling of the low-resolution parameters to full resolution.
@@ -173,6 +174,7 @@ void synth_batch(synth *s, const int *targets, uint64_t seed, int batch_index, f
             }
             view_backward(&v, s->grad_input, s->grad_params);
             adam_step(&s->adam, s->params, s->grad_params, rec.lr);
+            #pragma omp parallel for simd schedule(static)
             for (size_t i = 0; i < np; ++i) s->params[i] = s->params[i] < 0 ? 0 : s->params[i] > 1 ? 1 : s->params[i];
             if (obs) obs(&rec, ctx);
         }
