@@ -98,8 +98,10 @@ INV_SIMD static void backward_conv_piece(const layer *l, const bn_stat_layer *s,
 {
     int G = l->groups, M = l->n / G, K = l->size * l->size * l->c / G, N = l->out_h * l->out_w, BN = l->batch * N;
     int cg = l->c / G;
-    for (int b = 0; b < l->batch; ++b)
-        for (int c = 0; c < l->n; ++c) {
+    // Channel by channel: l.x, read from far caches (written by the forward
+    // of the whole batch), and rows are then contiguous.
+    for (int c = 0; c < l->n; ++c)
+        for (int b = 0; b < l->batch; ++b) {
             size_t at = ((size_t)b * l->n + c) * N;
             float *d = l->delta + at;
             const float *y = l->output + at;
