@@ -69,6 +69,22 @@ INV_SIMD static void plane_grad(const float *x, int h, int w, const float k2[4],
     }
 }
 
+// Image b's share of the L2 term, w_l2 * ||x_b|| / batch, and its gradient.
+INV_SIMD static double image_l2(const float *x, int b, size_t n, int batch, float w_l2, float *grad)
+{
+    const float *xb = x + b * n;
+    double sq = 0;
+    #pragma omp simd reduction(+ : sq)
+    for (size_t i = 0; i < n; ++i) sq += (double)xb[i] * xb[i];
+    double norm = sqrt(sq);
+    if (grad && norm > 0) {
+        float k = (float)(w_l2 / (batch * norm));
+        float *gb = grad + b * n;
+        for (size_t i = 0; i < n; ++i) gb[i] += k * xb[i];
+    }
+    return w_l2 * norm / batch;
+}
+
 prior_terms prior_loss(const float *x, int batch, int c, int h, int w,
                        float w_tv_l1, float w_tv_l2, float w_l2, float *grad)
 {
@@ -97,15 +113,10 @@ prior_terms prior_loss(const float *x, int batch, int c, int h, int w,
         for (int k = 0; k < planes; ++k) plane_grad(x + k * plane, h, w, k2, k1, grad + k * plane);
     }
     if (w_l2 != 0) {
-        size_t n = (size_t)c * plane;
-        for (int b = 0; b < batch; ++b) {
-            double sq2 = 0;
-            for (size_t i = 0; i < n; ++i) sq2 += (double)x[b * n + i] * x[b * n + i];
-            double norm = sqrt(sq2);
-            t.l2 += w_l2 * norm / batch;
-            if (grad && norm > 0)
-                for (size_t i = 0; i < n; ++i) grad[b * n + i] += (float)(w_l2 / (batch * norm)) * x[b * n + i];
-        }
+        double l2 = 0;
+        #pragma omp parallel for reduction(+ : l2) schedule(static)
+        for (int b = 0; b < batch; ++b) l2 += image_l2(x, b, (size_t)c * plane, batch, w_l2, grad);
+        t.l2 = l2;
     }
     return t;
 }
