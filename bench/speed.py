@@ -182,7 +182,7 @@ def main():
         peak[n], kernel = float(r["gflops"]), r["kernel"]
         print(f"  {n} thread(s): {peak[n]:.1f} GFLOP/s  (n=3072, kernel {kernel})")
     tconv = torch_conv_kernel()
-    print(f"== kernels: plugin: OpenBLAS {kernel} sgemm (im2col + gemm); PyTorch: {tconv} convolutions, "
+    print(f"== kernels: plugin: OpenBLAS {kernel} sgemm (im2col + gemm), direct AVX-512 convolution for thin layers; PyTorch: {tconv} convolutions, "
           f"OpenBLAS {kernel} matmul (OPENBLAS_CORETYPE={kernel} given to both)")
 
     rows = []

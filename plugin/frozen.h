@@ -52,6 +52,10 @@ typedef struct {
     // Per layer: the convolution runs directly instead of by im2col + GEMM
     // (direct_conv.h; INV_DIRECT_CONV=0 in the environment turns it off).
     char *direct;
+    // Per layer: a max-pool whose backward the convolution below it does,
+    // reading the pool's delta instead of a delta the pool would write
+    // (frozen_run.c plans it, frozen_conv.c does it).
+    char *fused_pool;
     // When set (frozen_time_layers): wall seconds each thread spent in each
     // layer, [threads][net->n][2] (forward, backward), accumulated.
     double *layer_seconds;

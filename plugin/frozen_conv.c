@@ -93,8 +93,11 @@ INV_SIMD static void forward_conv_piece(const layer *l, const float *input, floa
 
 // Backward of a piece: activation, inference BN and R_feature gathered into
 // rows [n][batch*N], then one GEMM per group to columns and col2im into delta.
+// With pool (a max-pool fused above, frozen_net.fused_pool; first_index as
+// maxpool_plane_delta takes it) the gradient at the output comes from the
+// pool's delta, a plane at a time in cols, instead of from l.delta.
 INV_SIMD static void backward_conv_piece(const layer *l, const bn_stat_layer *s, float *delta, float *cols, float *rows,
-                                         int assign, int direct)
+                                         int assign, int direct, const layer *pool, long first_index)
 {
     int G = l->groups, M = l->n / G, K = l->size * l->size * l->c / G, N = l->out_h * l->out_w, BN = l->batch * N;
     int cg = l->c / G;
@@ -104,6 +107,7 @@ INV_SIMD static void backward_conv_piece(const layer *l, const bn_stat_layer *s,
         for (int b = 0; b < l->batch; ++b) {
             size_t at = ((size_t)b * l->n + c) * N;
             float *d = l->delta + at;
+            if (pool) maxpool_plane_delta(pool, b, c, first_index, d = cols);
             const float *y = l->output + at;
             float *dst = rows + (size_t)c * BN + (size_t)b * N;
             int leaky = l->activation == LEAKY;   // its gradient is folded into the passes below
@@ -166,10 +170,13 @@ void backward_frozen_convolutional(layer l, network net)
 {
     frozen_net *f = frozen_lookup(&net);
     float *cols = frozen_workspace_cols(f), *rows = frozen_workspace_rows(f);
+    int fused = net.index + 1 < net.n && f->fused_pool[net.index + 1];
     for (int b0 = 0; b0 < l.batch; b0 += f->chunk) {
-        layer p = layer_images(&l, b0, l.batch - b0 < f->chunk ? l.batch - b0 : f->chunk);
+        int nb = l.batch - b0 < f->chunk ? l.batch - b0 : f->chunk;
+        layer p = layer_images(&l, b0, nb), pool;
+        if (fused) pool = layer_images(&net.layers[net.index + 1], b0, nb);
         backward_conv_piece(&p, &f->bn[net.index], net.delta ? net.delta + (size_t)b0 * l.inputs : NULL, cols, rows,
-                            f->assign[net.index], f->direct[net.index]);
+                            f->assign[net.index], f->direct[net.index], fused ? &pool : NULL, (long)b0 * l.outputs);
     }
 }
 

@@ -31,6 +31,10 @@ void backward_frozen_maxpool(layer l, network net);
 // max-pool whose windows tile the input.
 int conv_covers_input(const layer *l);
 int maxpool_covers_input(const layer *l);
+// What a max-pool's backward passes to plane (b, c) of its input, into
+// d[h*w]: each window's delta at its maximum, 0 elsewhere. first_index: the
+// index (as pool->indexes count) of the pool's first input value.
+void maxpool_plane_delta(const layer *pool, int b, int c, long first_index, float *d);
 // delta (grad w.r.t. the BN output, in place) -> grad w.r.t. the BN input.
 void backward_frozen_bn(const layer *l, const bn_stat_layer *s);
 #endif

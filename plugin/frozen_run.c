@@ -57,6 +57,11 @@ static void plan_delta_writes(frozen_net *f)
                      l->type == CONNECTED || l->type == SOFTMAX;
         f->assign[i] = !zero_all && covers && writers[i] == 1;
     }
+    // A max-pool that alone writes the whole delta of the convolution below
+    // it hands its gradient straight to that convolution's backward.
+    f->fused_pool = xcalloc(n, 1);
+    for (int i = 1; i < n; ++i)
+        f->fused_pool[i] = f->assign[i] && net->layers[i].type == MAXPOOL && net->layers[i - 1].type == CONVOLUTIONAL;
     free(writers);
 }
 
@@ -116,6 +121,7 @@ void free_frozen_slices(frozen_net *f)
     for (int i = 0; i < f->net->n; ++i) free(f->bn[i].part);
     free(f->slice_layers);
     free(f->assign);
+    free(f->fused_pool);
     free(f->direct);
     free(f->slices);
     free(f->layer_seconds);

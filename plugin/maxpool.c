@@ -7,6 +7,7 @@
 // branches would mispredict half the time.
 #include <float.h>
 #include <immintrin.h>
+#include <string.h>
 
 #include "frozen_layers.h"
 #include "frozen.h"
@@ -120,9 +121,21 @@ int maxpool_covers_input(const layer *l)
 // Each output's delta goes to its window's maximum. When the windows tile the
 // input and the layer is the only writer (assign), every window is written
 // whole, so the delta needs no zeroing first.
+void maxpool_plane_delta(const layer *pool, int b, int c, long first_index, float *d)
+{
+    int n = pool->h * pool->w, P = pool->out_h * pool->out_w;
+    size_t plane = (size_t)b * pool->c + c;
+    const int *idx = pool->indexes + plane * P;
+    const float *delta = pool->delta + plane * P;
+    long at = first_index + (long)(plane * n);
+    memset(d, 0, n * sizeof(float));
+    for (int j = 0; j < P; ++j)
+        if (idx[j] >= 0) d[idx[j] - at] = delta[j];
+}
+
 void backward_frozen_maxpool(layer l, network net)
 {
-    if (!net.delta) return;
+    if (!net.delta || frozen_lookup(&net)->fused_pool[net.index]) return;
     int n = l.out_h * l.out_w * l.out_c * l.batch;
     if (!frozen_lookup(&net)->assign[net.index]) {
         for (int i = 0; i < n; ++i) net.delta[l.indexes[i]] += l.delta[i];
