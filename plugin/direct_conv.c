@@ -135,9 +135,8 @@ void forward_direct_conv(const layer *l, const float *input, float *result, floa
         pad_planes(input + (size_t)b * c * N, c, N, &g, planes);
         for (int blk = 0; blk < blocks; ++blk) {
             correlate(planes, c, &g, wpk + (size_t)blk * c * kk * OUTS, out);
-            for (int j = 0; j < OUTS && blk * OUTS + j < l->n; ++j) {
+            for (int j = 0; j < OUTS && blk * OUTS + j < l->n; ++j)
                 copy_rows(result + (size_t)(blk * OUTS + j) * BN + (size_t)b * N, g.w, out + (size_t)j * g.q, g.wp, g.h, g.w, 0);
-            }
         }
     }
 }

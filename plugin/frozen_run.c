@@ -8,8 +8,8 @@
 // core's cache between im2col and the GEMM.
 #include <cblas.h>
 #include <omp.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "darknet_internal.h"
 #include "direct_conv.h"

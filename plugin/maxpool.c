@@ -118,9 +118,6 @@ int maxpool_covers_input(const layer *l)
            l->out_w == l->w / 2;
 }
 
-// Each output's delta goes to its window's maximum. When the windows tile the
-// input and the layer is the only writer (assign), every window is written
-// whole, so the delta needs no zeroing first.
 void maxpool_plane_delta(const layer *pool, int b, int c, long first_index, float *d)
 {
     int n = pool->h * pool->w, P = pool->out_h * pool->out_w;
@@ -133,6 +130,9 @@ void maxpool_plane_delta(const layer *pool, int b, int c, long first_index, floa
         if (idx[j] >= 0) d[idx[j] - at] = delta[j];
 }
 
+// Each output's delta goes to its window's maximum. When the windows tile the
+// input and the layer is the only writer (assign), every window is written
+// whole, so the delta needs no zeroing first.
 void backward_frozen_maxpool(layer l, network net)
 {
     if (!net.delta || frozen_lookup(&net)->fused_pool[net.index]) return;
