@@ -170,6 +170,7 @@ int main(void)
     check_network("conv", net_conv, 3, 0);
     check_network("resnet", net_resnet, 4, 1);
     check_network("misc", net_misc, 2, 0);
+    check_network("pool", net_pool, 3, 0);
     check_compete();
     return test_summary();
 }

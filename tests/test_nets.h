@@ -45,6 +45,16 @@ static const char *net_misc =
     "[connected]\noutput=3\nactivation=hardtan\n"
     "[softmax]\ntemperature=2\n";
 
+// A max-pool on the input (its backward writes the input gradient whole) and
+// one above a thin convolution (direct on AVX-512), whose backward reads the
+// pool's delta itself: the shipped teacher's pattern.
+static const char *net_pool =
+    "[net]\nwidth=8\nheight=8\nchannels=3\n"
+    "[maxpool]\nsize=2\nstride=2\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=5\nsize=3\nstride=1\npad=1\nactivation=leaky\n"
+    "[maxpool]\nsize=2\nstride=2\n"
+    "[connected]\noutput=3\nactivation=linear\n[softmax]\n";
+
 // A student for the resnet teacher (same input, 4 classes) for the competition term.
 static const char *net_student =
     "[net]\nwidth=8\nheight=8\nchannels=3\n"
