@@ -1,6 +1,14 @@
-# Helpers for the shell tests: check NAME CMD... and expect_fail NAME MSG CMD...,
-# ending with summary, which prints "N passed, N failed".
+# Helpers for the shell tests: $DARKNET, scratch_dir NAME, check NAME CMD...
+# and expect_fail NAME MSG CMD..., ending with summary, which prints
+# "N passed, N failed".
 passed=0; failed=0
+# The program under test (make sanitize runs the suite on ./darknet-asan).
+DARKNET=${DARKNET:-./darknet}; export DARKNET
+# T: a fresh directory for the test's files, removed when the shell exits.
+scratch_dir() {
+    T=$(mktemp -d "/tmp/inv-$1-XXXXXX")
+    trap 'rm -rf "$T"' EXIT
+}
 check() {
     name=$1; shift
     if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL $name"; fi

@@ -4,11 +4,8 @@
 # the shipped teacher whose output stock Darknet can load.
 cd "$(dirname "$0")/.." || exit 2
 . tests/shlib.sh
-# The program under test (make sanitize runs the suite on ./darknet-asan).
-DARKNET=${DARKNET:-./darknet}; export DARKNET
 
-T=$(mktemp -d /tmp/inv-cli-XXXXXX)
-trap 'rm -rf "$T"' EXIT
+scratch_dir cli
 TCFG=cfg/fmnist-teacher.cfg TW=weights/fmnist-teacher.weights ICFG=cfg/fmnist-inversion.cfg
 
 # Stock subcommands behave exactly as /usr/bin/darknet.

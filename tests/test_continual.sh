@@ -8,9 +8,7 @@
 # widen) is refused before anything is written.
 cd "$(dirname "$0")/.." || exit 2
 . tests/shlib.sh
-DARKNET=${DARKNET:-./darknet}; export DARKNET
-T=$(mktemp -d /tmp/inv-continual-XXXXXX)
-trap 'rm -rf "$T"' EXIT
+scratch_dir continual
 OCFG=cfg/fmnist-old5.cfg OW=weights/fmnist-old5.weights
 
 sed 's/^batch=128/batch=32/; s/^max_batches=.*/max_batches=60/; s/^burn_in=.*/burn_in=5/; s/^learning_rate=.*/learning_rate=0.02/' $OCFG > "$T/old.cfg"

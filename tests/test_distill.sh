@@ -5,10 +5,7 @@
 # refused before any work.
 cd "$(dirname "$0")/.." || exit 2
 . tests/shlib.sh
-# The program under test (make sanitize runs the suite on ./darknet-asan).
-DARKNET=${DARKNET:-./darknet}; export DARKNET
-T=$(mktemp -d /tmp/inv-distill-XXXXXX)
-trap 'rm -rf "$T"' EXIT
+scratch_dir distill
 TCFG=cfg/fmnist-teacher.cfg TW=weights/fmnist-teacher.weights
 
 sed 's/^batch=128/batch=32/; s/^max_batches=.*/max_batches=150/; s/^burn_in=.*/burn_in=10/' cfg/fmnist-student.cfg > "$T/student.cfg"

@@ -9,8 +9,6 @@
 # message otherwise.
 cd "$(dirname "$0")/.." || exit 2
 . tests/shlib.sh
-# The program under test (make sanitize runs the suite on ./darknet-asan).
-DARKNET=${DARKNET:-./darknet}; export DARKNET
 
 T=$(mktemp -d /tmp/inv-enospc-XXXXXX)
 M="$T/disk"
