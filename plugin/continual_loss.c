@@ -9,20 +9,29 @@
 
 static double safe_log(double x) { return log(x > 1e-300 ? x : 1e-300); }
 
-double continual_syn_loss(const float *z_old, const float *z_new, int n, int k_old, int k, float t, float weight, float *delta)
+// t^2 KL(P || Q) and its delta over the first m new logits (m >= k_old):
+// P = softmax(z_old/t) padded with zeros to m classes, Q = softmax of the
+// first m new logits / t. Both losses below are this with m = k or k_old.
+static double kl_to_old(const float *z_old, const float *z_new, int n, int k_old, int k, int m, float t, float weight,
+                        float *delta)
 {
-    double *p = xcalloc((size_t)k * 2, sizeof(double)), *q = p + k, sum = 0;
+    double *p = xcalloc((size_t)m * 2, sizeof(double)), *q = p + m, sum = 0;
     for (int b = 0; b < n; ++b) {
-        memset(p, 0, sizeof(double) * k);
+        memset(p, 0, sizeof(double) * m);
         softmax_temperature(z_old + (size_t)b * k_old, k_old, t, p);
-        softmax_temperature(z_new + (size_t)b * k, k, t, q);
-        for (int j = 0; j < k; ++j) {
+        softmax_temperature(z_new + (size_t)b * k, m, t, q);
+        for (int j = 0; j < m; ++j) {
             if (p[j] > 0) sum += p[j] * (log(p[j]) - safe_log(q[j]));
             if (delta) delta[(size_t)b * k + j] += (float)(weight * t * (p[j] - q[j]));
         }
     }
     free(p);
     return n ? (double)t * t * sum / n : 0;
+}
+
+double continual_syn_loss(const float *z_old, const float *z_new, int n, int k_old, int k, float t, float weight, float *delta)
+{
+    return kl_to_old(z_old, z_new, n, k_old, k, k, t, weight, delta);
 }
 
 double continual_ce_loss(const float *z_new, const int *y, int n, int k, float weight, float *delta)
@@ -40,17 +49,7 @@ double continual_ce_loss(const float *z_new, const int *y, int n, int k, float w
 
 double continual_kd_loss(const float *z_old, const float *z_new, int n, int k_old, int k, float t, float weight, float *delta)
 {
-    double *p = xcalloc((size_t)k_old * 2, sizeof(double)), *q = p + k_old, sum = 0;
-    for (int b = 0; b < n; ++b) {
-        softmax_temperature(z_old + (size_t)b * k_old, k_old, t, p);
-        softmax_temperature(z_new + (size_t)b * k, k_old, t, q);
-        for (int j = 0; j < k_old; ++j) {
-            if (p[j] > 0) sum += p[j] * (log(p[j]) - safe_log(q[j]));
-            if (delta) delta[(size_t)b * k + j] += (float)(weight * t * (p[j] - q[j]));
-        }
-    }
-    free(p);
-    return n ? (double)t * t * sum / n : 0;
+    return kl_to_old(z_old, z_new, n, k_old, k, k_old, t, weight, delta);
 }
 
 double continual_loss(const continual_weights *w, const float *z_old, const float *z_new, const int *y, int batch, int nsyn,
