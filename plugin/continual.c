@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "augment.h"
 #include "check.h"
 #include "continual_loss.h"
 #include "conv1x1_fix.h"
@@ -96,7 +97,7 @@ static double train_step(continual_run *c)
         }
         int dx = crop ? rng_int(&c->r, -crop, crop) : 0, dy = crop ? rng_int(&c->r, -crop, crop) : 0;
         int fl = c->p.cl_flip ? rng_int(&c->r, 0, 1) : 0;
-        crop_flip(src, s->input + i * size, ch, h, w, dx, dy, fl);
+        shift_flip_image(src, s->input + i * size, ch, h, w, dx, dy, fl);
     }
     frozen_forward(c->old, s->input);
     return student_train_step(s, continual_delta, c);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "augment.h"
 #include "check.h"
 #include "conv1x1_fix.h"
 #include "dataset.h"
@@ -93,7 +94,7 @@ static double train_step(distill_run *d)
         int k = rng_int(&d->r, 0, d->pool.n - 1);
         int dx = crop ? rng_int(&d->r, -crop, crop) : 0, dy = crop ? rng_int(&d->r, -crop, crop) : 0;
         int fl = d->p.distill_flip ? rng_int(&d->r, 0, 1) : 0;
-        crop_flip(pool_image(&d->pool, k), s->input + i * size, c, h, w, dx, dy, fl);
+        shift_flip_image(pool_image(&d->pool, k), s->input + i * size, c, h, w, dx, dy, fl);
     }
     frozen_forward(d->tkd, s->input);
     return student_train_step(s, kd_delta, d);

@@ -36,21 +36,8 @@ typedef struct {
     double start;
     long done, total;       // iterations over the whole run
     int nbatches, log_every, tty;
-    char *csv;
-    size_t csv_len, csv_cap;
+    text_log csv;
 } dream_progress;
-
-static void csv_append(dream_progress *d, const char *line)
-{
-    size_t n = strlen(line);
-    if (d->csv_len + n + 1 > d->csv_cap) {
-        d->csv_cap = (d->csv_len + n + 1) * 2;
-        d->csv = realloc(d->csv, d->csv_cap);
-        if (!d->csv) inv_die("out of memory");
-    }
-    memcpy(d->csv + d->csv_len, line, n + 1);
-    d->csv_len += n;
-}
 
 static void on_iteration(const synth_record *r, void *ctx)
 {
@@ -58,7 +45,7 @@ static void on_iteration(const synth_record *r, void *ctx)
     char line[512];
     snprintf(line, sizeof line, "%d,%d,%d,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", r->batch_index, r->stage,
              r->iteration, r->lr, r->total, r->ce, r->bn, r->tv_l1, r->tv_l2, r->l2, r->target_p);
-    csv_append(d, line);
+    text_log_add(&d->csv, line);
     ++d->done;
     int last = r->iteration + 1 == r->iterations;
     if (r->iteration % d->log_every && !last) return;
@@ -113,7 +100,7 @@ static void reload_losses(dream_progress *d, const char *out, int batches)
     if (!f) inv_die("cannot resume: %s is missing", path);
     if (!fgets(line, sizeof line, f)) inv_die("cannot resume: %s is empty", path);
     while (fgets(line, sizeof line, f))
-        if (atoi(line) < batches) csv_append(d, line);
+        if (atoi(line) < batches) text_log_add(&d->csv, line);
     fclose(f);
 }
 
@@ -179,8 +166,8 @@ int run_dream(int argc, char **argv)
     synth *s = make_synth(teacher, NULL, &p);
     size_t im_size = (size_t)net->c * net->h * net->w;
     float *images = xcalloc((size_t)nbatches * p.batch * im_size, sizeof(float));
-    dream_progress d = {now_seconds(), 0, (long)(nbatches - done) * (p.iterations + p.lowres_iterations), nbatches, p.log_every, isatty(2), NULL, 0, 0};
-    csv_append(&d, "batch,stage,iteration,lr,total,ce,bn,tv_l1,tv_l2,l2,target_p\n");
+    dream_progress d = {now_seconds(), 0, (long)(nbatches - done) * (p.iterations + p.lowres_iterations), nbatches, p.log_every, isatty(2), {NULL, 0, 0}};
+    text_log_add(&d.csv, "batch,stage,iteration,lr,total,ce,bn,tv_l1,tv_l2,l2,target_p\n");
     if (done) {
         reload_losses(&d, out, done);
         fprintf(stderr, "dream: resuming %s after %d finished batch%s\n", out, done, done > 1 ? "es" : "");
@@ -203,7 +190,7 @@ int run_dream(int argc, char **argv)
         }
         if (b < done) continue;
         snprintf(path, sizeof path, "%s/losses.csv", out);
-        save_text(path, d.csv);
+        save_text(path, d.csv.s);
         char progress[128];
         snprintf(progress, sizeof progress, "run=%llx\nbatches=%d\n", (unsigned long long)run_id, b + 1);
         snprintf(path, sizeof path, "%s/dream.progress", out);
@@ -229,7 +216,7 @@ int run_dream(int argc, char **argv)
     printf("dream: %d images in %s (%.1f s); list %s/train.list, data %s/dream.data, grid %s/grid.png\n",
            n, out, now_seconds() - d.start, out, out, out);
 
-    free(lab); free(list); free(images); free(targets); free(d.csv);
+    free(lab); free(list); free(images); free(targets); free(d.csv.s);
     free_synth(s);
     free_label_set(&labels);
     free_frozen_net(teacher);

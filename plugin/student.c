@@ -31,28 +31,6 @@ double student_train_step(network *net, student_delta_fn fn, void *ctx)
     return loss;
 }
 
-void crop_flip(const float *src, float *dst, int c, int h, int w, int dx, int dy, int flip)
-{
-    for (int k = 0; k < c; ++k)
-        for (int y = 0; y < h; ++y)
-            for (int x = 0; x < w; ++x) {
-                int sx = (flip ? w - 1 - x : x) + dx, sy = y + dy;
-                dst[(k * h + y) * w + x] = (sx < 0 || sy < 0 || sx >= w || sy >= h) ? 0 : src[(k * h + sy) * w + sx];
-            }
-}
-
-void text_log_add(text_log *t, const char *line)
-{
-    size_t n = strlen(line);
-    if (t->len + n + 1 > t->cap) {
-        t->cap = (t->len + n + 1) * 2;
-        t->s = realloc(t->s, t->cap);
-        if (!t->s) inv_die("out of memory");
-    }
-    memcpy(t->s + t->len, line, n + 1);
-    t->len += n;
-}
-
 void text_log_reload(text_log *t, const char *path, int batches)
 {
     char line[512];

@@ -11,6 +11,7 @@
 #include "labels.h"
 #include "pool.h"
 #include "synth.h"
+#include "util.h"
 
 // Writes, for each of the batch rows, Darknet's delta (-dLoss_b/dz) for the
 // logits z of the network's output softmax (batch x outputs) and returns the
@@ -23,13 +24,6 @@ typedef double (*student_delta_fn)(void *ctx, const float *logits, int batch, in
 // update_network. Returns fn's loss.
 double student_train_step(network *net, student_delta_fn fn, void *ctx);
 
-// Copies src ([c][h][w]) shifted by (dx, dy), zero where the shift uncovers
-// the border, mirrored left-right if flip.
-void crop_flip(const float *src, float *dst, int c, int h, int w, int dx, int dy, int flip);
-
-// A growable text (the CSV log).
-typedef struct { char *s; size_t len, cap; } text_log;
-void text_log_add(text_log *t, const char *line);
 // Rereads `path` keeping the header and the rows whose first field is <= batches.
 void text_log_reload(text_log *t, const char *path, int batches);
 

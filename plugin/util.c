@@ -285,3 +285,15 @@ void format_duration(double s, char *buf, size_t n)
     else if (t >= 60) snprintf(buf, n, "%ldm%02lds", t / 60, t % 60);
     else snprintf(buf, n, "%lds", t);
 }
+
+void text_log_add(text_log *t, const char *line)
+{
+    size_t n = strlen(line);
+    if (t->len + n + 1 > t->cap) {
+        t->cap = (t->len + n + 1) * 2;
+        t->s = realloc(t->s, t->cap);
+        if (!t->s) inv_die("out of memory");
+    }
+    memcpy(t->s + t->len, line, n + 1);
+    t->len += n;
+}

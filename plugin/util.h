@@ -41,6 +41,9 @@ char *read_whole_file(const char *path, const char *what, int max_mib, size_t *l
 uint64_t hash_file(const char *path, uint64_t h);
 uint64_t hash_string(const char *s, uint64_t h);
 #define HASH_START 0xcbf29ce484222325ULL
+// A growable text (a CSV log), NUL-terminated once anything was added.
+typedef struct { char *s; size_t len, cap; } text_log;
+void text_log_add(text_log *t, const char *line);
 double now_seconds(void);
 void format_duration(double seconds, char *buf, size_t n);
 #endif
