@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "augment.h"
 #include "check.h"
 #include "continual_loss.h"
 #include "conv1x1_fix.h"
@@ -95,9 +94,7 @@ static double train_step(continual_run *c)
             src = labelled_image(&c->newset, k);
             c->y[i] = c->k_old + c->newset.y[k];
         }
-        int dx = crop ? rng_int(&c->r, -crop, crop) : 0, dy = crop ? rng_int(&c->r, -crop, crop) : 0;
-        int fl = c->p.cl_flip ? rng_int(&c->r, 0, 1) : 0;
-        shift_flip_image(src, s->input + i * size, ch, h, w, dx, dy, fl);
+        random_crop_flip(&c->r, src, s->input + i * size, ch, h, w, crop, c->p.cl_flip);
     }
     frozen_forward(c->old, s->input);
     return student_train_step(s, continual_delta, c);

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "augment.h"
 #include "check.h"
 #include "conv1x1_fix.h"
 #include "dataset.h"
@@ -92,9 +91,7 @@ static double train_step(distill_run *d)
     size_t size = (size_t)c * h * w;
     for (int i = 0; i < B; ++i) {
         int k = rng_int(&d->r, 0, d->pool.n - 1);
-        int dx = crop ? rng_int(&d->r, -crop, crop) : 0, dy = crop ? rng_int(&d->r, -crop, crop) : 0;
-        int fl = d->p.distill_flip ? rng_int(&d->r, 0, 1) : 0;
-        shift_flip_image(pool_image(&d->pool, k), s->input + i * size, c, h, w, dx, dy, fl);
+        random_crop_flip(&d->r, pool_image(&d->pool, k), s->input + i * size, c, h, w, crop, d->p.distill_flip);
     }
     frozen_forward(d->tkd, s->input);
     return student_train_step(s, kd_delta, d);

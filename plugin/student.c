@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "augment.h"
 #include "check.h"
 #include "dataset.h"
 #include "imageio.h"
@@ -29,6 +30,13 @@ double student_train_step(network *net, student_delta_fn fn, void *ctx)
     backward_network(net);
     if ((*net->seen / B) % net->subdivisions == 0) update_network(net);
     return loss;
+}
+
+void random_crop_flip(rng *r, const float *src, float *dst, int c, int h, int w, int crop, int flip)
+{
+    int dx = crop ? rng_int(r, -crop, crop) : 0, dy = crop ? rng_int(r, -crop, crop) : 0;
+    int fl = flip ? rng_int(r, 0, 1) : 0;
+    shift_flip_image(src, dst, c, h, w, dx, dy, fl);
 }
 
 void text_log_reload(text_log *t, const char *path, int batches)

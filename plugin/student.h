@@ -10,6 +10,7 @@
 #include "darknet.h"
 #include "labels.h"
 #include "pool.h"
+#include "rng.h"
 #include "synth.h"
 #include "util.h"
 
@@ -23,6 +24,11 @@ typedef double (*student_delta_fn)(void *ctx, const float *logits, int batch, in
 // nothing), Darknet's backward and, every `subdivisions` batches,
 // update_network. Returns fn's loss.
 double student_train_step(network *net, student_delta_fn fn, void *ctx);
+
+// A training image as distill and continual see it: src shifted by a random
+// (dx, dy) in [-crop, crop] (zero where it uncovers the border) and, if flip,
+// mirrored with probability 1/2 (shift_flip_image); draws dx, dy, then the flip.
+void random_crop_flip(rng *r, const float *src, float *dst, int c, int h, int w, int crop, int flip);
 
 // Rereads `path` keeping the header and the rows whose first field is <= batches.
 void text_log_reload(text_log *t, const char *path, int batches);
