@@ -240,12 +240,7 @@ int run_continual(int argc, char **argv)
     c.r = make_rng(seed);
     text_log_add(&c.csv, "batch,loss,syn,ce,kd,lr,top1,top1_old,top1_new\n");
     if (resuming) {
-        student_backup_path(path, sizeof path, c.out, "momentum.bin", rs.batches);
-        load_momentum(s, path);
-        synth_pool_reload(&c.sp, rs.synthesized);
-        c.r.s = rs.rng;
-        path_in(path, sizeof path, c.out, "continual.csv");
-        text_log_reload(&c.csv, path, rs.batches);
+        student_restore_backup(s, c.out, &c.sp, &c.csv, "continual.csv", &rs, &c.r);
         fprintf(stderr, "continual: resuming from %s/backup at batch %d (%d synthesized images)\n", c.out, rs.batches, c.pool.n);
     }
     fprintf(stderr, "continual: %s widened from %d to %d classes; %d synthesized + %d new images a batch; %d new training images\n",

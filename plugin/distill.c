@@ -186,12 +186,7 @@ int run_distill(int argc, char **argv)
     d.r = make_rng(d.seed);
     text_log_add(&d.csv, "batch,kd_loss,lr,pool,top1\n");
     if (resuming) {
-        student_backup_path(path, sizeof path, d.out, "momentum.bin", resume_batches);
-        load_momentum(s, path);
-        synth_pool_reload(&d.sp, resume_synth);
-        d.r.s = rs.rng;
-        path_in(path, sizeof path, d.out, "distill.csv");
-        text_log_reload(&d.csv, path, resume_batches);
+        student_restore_backup(s, d.out, &d.sp, &d.csv, "distill.csv", &rs, &d.r);
         fprintf(stderr, "distill: resuming from %s/backup at batch %d (pool %d images)\n", d.out, resume_batches, d.pool.n);
     }
     labelled_set valid = {0};

@@ -39,7 +39,8 @@ void random_crop_flip(rng *r, const float *src, float *dst, int c, int h, int w,
     shift_flip_image(src, dst, c, h, w, dx, dy, fl);
 }
 
-void text_log_reload(text_log *t, const char *path, int batches)
+// Rereads `path` keeping the header and the rows whose first field is <= batches.
+static void text_log_reload(text_log *t, const char *path, int batches)
 {
     char line[512];
     FILE *f = fopen(path, "r");
@@ -99,7 +100,8 @@ void synth_pool_write_list(const synth_pool *sp)
     free(text);
 }
 
-void synth_pool_reload(synth_pool *sp, int batches)
+// Reloads the first `batches` synthesized batches from out/pool.list.
+static void synth_pool_reload(synth_pool *sp, int batches)
 {
     if (batches <= 0) return;
     char path[4096];
@@ -152,4 +154,16 @@ int student_read_backup(const char *out, student_state *st)
     fclose(f);
     if (!ok) inv_die("%s is damaged; remove %s/backup to start over", path, out);
     return 1;
+}
+
+void student_restore_backup(network *net, const char *out, synth_pool *sp, text_log *csv, const char *csv_name,
+                            const student_state *st, rng *r)
+{
+    char path[4096];
+    student_backup_path(path, sizeof path, out, "momentum.bin", st->batches);
+    load_momentum(net, path);
+    synth_pool_reload(sp, st->synthesized);
+    r->s = st->rng;
+    path_in(path, sizeof path, out, csv_name);
+    text_log_reload(csv, path, st->batches);
 }

@@ -30,8 +30,6 @@ double student_train_step(network *net, student_delta_fn fn, void *ctx);
 // mirrored with probability 1/2 (shift_flip_image); draws dx, dy, then the flip.
 void random_crop_flip(rng *r, const float *src, float *dst, int c, int h, int w, int crop, int flip);
 
-// Rereads `path` keeping the header and the rows whose first field is <= batches.
-void text_log_reload(text_log *t, const char *path, int batches);
 
 // Images synthesized with DeepInversion into a pool, each also written as
 // out/pool/<index>_<label>.png (targets round robin over the teacher's classes).
@@ -49,8 +47,6 @@ typedef struct {
 
 void synth_pool_batch(synth_pool *sp);
 void synth_pool_write_list(const synth_pool *sp);
-// Reloads the first `batches` synthesized batches from out/pool.list.
-void synth_pool_reload(synth_pool *sp, int batches);
 
 // out, out/backup and out/pool, each rid of what a killed run left mid-write.
 void make_student_dirs(const char *out);
@@ -67,4 +63,8 @@ void student_save_backup(network *net, const char *out, const synth_pool *sp, co
                          const student_state *st, int previous);
 // Reads out/backup/state; 0 when there is none. Dies if it is damaged.
 int student_read_backup(const char *out, student_state *st);
+// The rest of the resume point st (the weights are loaded with the network):
+// momentum, the synthesized pool, the random state and the CSV rows so far.
+void student_restore_backup(network *net, const char *out, synth_pool *sp, text_log *csv, const char *csv_name,
+                            const student_state *st, rng *r);
 #endif
