@@ -8,6 +8,7 @@
 
 #include <stb_image.h>
 
+#include "darknet.h"
 #include "util.h"
 
 static char *trim(char *s)
@@ -19,7 +20,7 @@ static char *trim(char *s)
 }
 
 // Non-empty, trimmed lines of a text file; *n gets their count.
-static char **read_lines(const char *path, const char *what, int *n)
+char **read_lines(const char *path, const char *what, int *n)
 {
     FILE *f = fopen(path, "r");
     if (!f) inv_die("cannot open %s %s: %s", what, path, strerror(errno));
@@ -43,7 +44,7 @@ static char **read_lines(const char *path, const char *what, int *n)
     return lines;
 }
 
-static void free_lines(char **lines, int n)
+void free_lines(char **lines, int n)
 {
     for (int i = 0; i < n; ++i) free(lines[i]);
     free(lines);
@@ -63,32 +64,62 @@ static int label_of(const char *path, char **labels, int classes, const char *li
     return found;
 }
 
+// HWC bytes (iw x ih, c channels) -> CHW floats w x h: scaled (bilinear,
+// Darknet's resize_image) until it covers w x h, then the centre w x h; for a
+// square network this is Darknet's resize_min + crop_image in
+// validate_classifier_single.
+static void resize_center_crop(const unsigned char *pix, int iw, int ih, int c, float *x, int w, int h)
+{
+    image im = make_image(iw, ih, c);
+    for (int k = 0; k < c; ++k)
+        for (int p = 0; p < iw * ih; ++p) im.data[k * iw * ih + p] = pix[p * c + k] / 255.0f;
+    int nw = w, nh = h;
+    if ((long)iw * h < (long)ih * w) nh = (int)((long)ih * w / iw);
+    else nw = (int)((long)iw * h / ih);
+    image scaled = (nw == iw && nh == ih) ? im : resize_image(im, nw, nh);
+    image crop = crop_image(scaled, (nw - w) / 2, (nh - h) / 2, w, h);
+    memcpy(x, crop.data, sizeof(float) * c * w * h);
+    free_image(crop);
+    if (scaled.data != im.data) free_image(scaled);
+    free_image(im);
+}
+
 labelled_set load_labelled_list(const char *list, char **labels, int classes, int w, int h, int c)
 {
-    if (c != 1 && c != 3) inv_die("load_labelled_list: %d channels requested (1 or 3 supported)", c);
     int n;
     char **paths = read_lines(list, "image list", &n);
     if (n == 0) inv_die("image list %s is empty", list);
+    labelled_set s = load_labelled_paths(paths, n, list, labels, classes, w, h, c);
+    free_lines(paths, n);
+    return s;
+}
+
+labelled_set load_labelled_paths(char **paths, int n, const char *list, char **labels, int classes, int w, int h, int c)
+{
+    if (c != 1 && c != 3) inv_die("load_labelled_list: %d channels requested (1 or 3 supported)", c);
     labelled_set s = {n, w, h, c, classes, NULL, NULL};
     size_t size = (size_t)c * h * w;
     s.x = xcalloc((size_t)n * size, sizeof(float));
     s.y = xcalloc(n, sizeof(int));
+    static int resized;   // warn once
     for (int i = 0; i < n; ++i) {
         s.y[i] = label_of(paths[i], labels, classes, list);
         // stb converts to c channels itself: gray replicated for 3, luminance for 1.
         int iw, ih, ic;
         unsigned char *pix = stbi_load(paths[i], &iw, &ih, &ic, c);
         if (!pix) inv_die("%s: cannot read image %s: %s", list, paths[i], stbi_failure_reason());
-        if (iw != w || ih != h) {
-            stbi_image_free(pix);
-            inv_die("%s: image %s is %dx%d, the network takes %dx%d (resize the dataset)", list, paths[i], iw, ih, w, h);
-        }
         float *x = labelled_image(&s, i);
-        for (int k = 0; k < c; ++k)
-            for (int p = 0; p < w * h; ++p) x[k * w * h + p] = pix[p * c + k] / 255.0f;
+        if (iw == w && ih == h) {
+            for (int k = 0; k < c; ++k)
+                for (int p = 0; p < w * h; ++p) x[k * w * h + p] = pix[p * c + k] / 255.0f;
+        } else {
+            if (!resized++)
+                inv_warn("%s: image %s is %dx%d, the network takes %dx%d: images of another size are resized and centre-cropped as Darknet's single-crop validation does",
+                         list, paths[i], iw, ih, w, h);
+            resize_center_crop(pix, iw, ih, c, x, w, h);
+        }
         stbi_image_free(pix);
     }
-    free_lines(paths, n);
     return s;
 }
 

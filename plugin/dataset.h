@@ -13,12 +13,19 @@ typedef struct {
     int *y;          // n labels in 0..classes-1
 } labelled_set;
 
-// Loads every image in `list` (one path a line) at exactly w x h (dies naming
-// the image if its size differs or it cannot be read). c=3 replicates a
+// Loads every image in `list` (one path a line) at w x h: an image of another
+// size is scaled to cover w x h and centre-cropped, as Darknet's single-crop
+// validation does (warned once); dies naming an image it cannot read. c=3 replicates a
 // grayscale image into RGB like Darknet's load_image_color; c=1 takes the
 // luminance. Dies naming the path when no label or more than one matches.
 labelled_set load_labelled_list(const char *list, char **labels, int classes, int w, int h, int c);
+// The same on n paths already read from `list` (named in messages).
+labelled_set load_labelled_paths(char **paths, int n, const char *list, char **labels, int classes, int w, int h, int c);
 void free_labelled_set(labelled_set *s);
+// The non-empty, trimmed lines of a text file (what: "image list", ... for
+// messages); *n gets their count. free_lines frees them.
+char **read_lines(const char *path, const char *what, int *n);
+void free_lines(char **lines, int n);
 static inline float *labelled_image(const labelled_set *s, int i)
 {
     return s->x + (size_t)i * s->c * s->h * s->w;

@@ -1,6 +1,7 @@
 // `darknet inversion valid <data> <cfg> <weights> [-list file]`: single-crop
-// top-1 and per-class accuracy (stock `classifier valid` takes 10 crops at
-// (w+32)x(h+32), meaningless for 28x28 images).
+// top-1 (top-5 with 20 classes or more) and per-class accuracy (stock
+// `classifier valid` takes 10 crops at (w+32)x(h+32), meaningless for 28x28
+// images). Images of another size are scaled and centre-cropped.
 #include <stdio.h>
 
 #include "check.h"
@@ -13,12 +14,18 @@
 int run_valid(int argc, char **argv)
 {
     if (wants_help(argc, argv) || argc < 6) {
-        fprintf(stderr, "usage: %s inversion valid <data> <cfg> <weights> [-list file] [-batch N]\n"
-                "  Top-1 and per-class accuracy on the data file's valid= list (or -list), one crop per image.\n", argv[0]);
+        fprintf(stderr, "usage: %s inversion valid <data> <cfg> <weights> [-list file] [-batch N] [-per-class]\n"
+                "  Top-1 (and top-5 with 20 classes or more) and per-class accuracy on the data file's valid= list\n"
+                "  (or -list), one crop per image: an image of another size than the network's is scaled to cover\n"
+                "  it and centre-cropped, as stock Darknet's single-crop validation does. Images are read a chunk\n"
+                "  at a time, so any list fits in memory.\n"
+                "  -batch N     images per forward pass (default 100)\n"
+                "  -per-class   per-class lines also for more than 100 classes\n", argv[0]);
         return wants_help(argc, argv) ? 0 : 1;
     }
     const char *with_value[] = {"-list", "-batch", NULL};
-    opt_check(argc, argv, 6, with_value, NULL);
+    const char *flags[] = {"-per-class", NULL};
+    opt_check(argc, argv, 6, with_value, flags);
     const char *datafile = argv[3], *cfg = argv[4], *weights = argv[5];
     int batch = opt_int(argc, argv, "-batch", 100);
     if (batch <= 0) inv_die("-batch must be positive");
@@ -27,7 +34,7 @@ int run_valid(int argc, char **argv)
     if (!list) list = classifier_list(&d, "valid");
     network *net = load_checked_network(cfg, weights, batch, LAYERS_TRAIN);
     print_network_cost(stderr, net, cfg);
-    report_classifier(net, list, &d, weights);
+    report_classifier_classes(net, list, &d, weights, opt_has(argc, argv, "-per-class"));
     free_network(net);
     free_classifier_data(&d);
     return 0;

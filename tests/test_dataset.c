@@ -76,8 +76,28 @@ int main(void)
     CHECK(s.c == 1 && fabsf(labelled_image(&s, 0)[2] - 12 / 255.f) < 1e-6, "one channel of gray");
     free_labelled_set(&s);
 
+    // Another size: scaled to cover the network's input, then centre-cropped
+    // (Darknet's single-crop validation). 4x2 gray into 2x2: no scaling,
+    // columns 1 and 2 of each row.
     snprintf(list, sizeof list, "%s/2_cat.png\n", dir);
-    CHECK(dies(write_file("size.list", list), 3), "wrong image size must die");
+    char *size_list = write_file("size.list", list);
+    s = load_labelled_list(size_list, labels, 2, 2, 2, 3);
+    const float *x = labelled_image(&s, 0);
+    CHECK(s.n == 1 && fabsf(x[0] - 1 / 255.f) < 1e-6 && fabsf(x[1] - 2 / 255.f) < 1e-6 && fabsf(x[2] - 5 / 255.f) < 1e-6
+          && fabsf(x[3] - 6 / 255.f) < 1e-6 && fabsf(x[4 + 3] - 6 / 255.f) < 1e-6,
+          "centre crop: %g %g %g %g", x[0] * 255, x[1] * 255, x[2] * 255, x[3] * 255);
+    free_labelled_set(&s);
+    // 4x2 into 4x4: scaled to 8x4 (bilinear), then columns 2..5; values stay
+    // within the image's range and each row increases left to right.
+    s = load_labelled_list(size_list, labels, 2, 4, 4, 1);
+    x = labelled_image(&s, 0);
+    int monotone = 1, in_range = 1;
+    for (int i = 0; i < 16; ++i) in_range &= x[i] >= -1e-6f && x[i] <= 7 / 255.f + 1e-6f;
+    for (int r = 0; r < 4; ++r)
+        for (int c = 1; c < 4; ++c) monotone &= x[r * 4 + c] >= x[r * 4 + c - 1] - 1e-6f;
+    CHECK(s.n == 1 && in_range && monotone && x[3] > x[0], "upscaled crop: %g .. %g", x[0] * 255, x[3] * 255);
+    free_labelled_set(&s);
+    free(size_list);
     snprintf(list, sizeof list, "%s/missing_cat.png\n", dir);
     CHECK(dies(write_file("missing.list", list), 3), "unreadable image must die");
     write_png("3_catdog.png", 3, 2, 1, 0);
