@@ -42,7 +42,8 @@ typedef struct { src_image *v; int n, cap; } image_vec;
 
 typedef struct {
     int classes;
-    char **names;                 // sorted
+    char **names;                 // class folder names, sorted
+    char **labels;                // the labels: -prefix and the folder name
     image_vec (*img)[SPLITS];     // img[k][split]
     int skipped_other, skipped_unreadable, skipped_loose;
     char *first_unreadable;
@@ -244,18 +245,18 @@ static void check_class_names(const folder_set *fs, const char *root)
         inv_die("%s holds %s: a classifier needs at least two (layout: %s/<class>/*.jpg)", root,
                 fs->classes ? "a single class folder" : "no class folder", root);
     for (int k = 0; k < fs->classes; ++k)
-        for (const char *p = fs->names[k]; *p; ++p)
+        for (const char *p = fs->labels[k]; *p; ++p)
             if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
-                inv_die("class folder '%s/%s': the name contains whitespace or a control character, which Darknet's labels file and image lists cannot hold; rename the folder",
-                        root, fs->names[k]);
+                inv_die("class name '%s' (a folder in %s): it contains whitespace or a control character, which Darknet's labels file and image lists cannot hold; rename the folder",
+                        fs->labels[k], root);
     for (int a = 0; a < fs->classes; ++a)
         for (int b = 0; b < fs->classes; ++b)
-            if (a != b && strstr(fs->names[a], fs->names[b]))
-                inv_die("class folders '%s' and '%s' in %s: '%s' contains '%s', and Darknet takes an image's label from the one label string that occurs in its path, so it could not tell them apart; rename one of them",
-                        fs->names[a], fs->names[b], root, fs->names[a], fs->names[b]);
+            if (a != b && strstr(fs->labels[a], fs->labels[b]))
+                inv_die("class names '%s' and '%s' (folders in %s): '%s' contains '%s', and Darknet takes an image's label from the one label string that occurs in its path, so it could not tell them apart; rename one of the folders",
+                        fs->labels[a], fs->labels[b], root, fs->labels[a], fs->labels[b]);
 }
 
-static void scan_class_folders(folder_set *fs, const char *dir, int split, int first)
+static void scan_class_folders(folder_set *fs, const char *dir, int split, int first, const char *prefix)
 {
     int n, loose;
     char **names = class_folders(fs, dir, &n, &loose);
@@ -264,6 +265,11 @@ static void scan_class_folders(folder_set *fs, const char *dir, int split, int f
     if (first) {
         fs->classes = n;
         fs->names = names;
+        fs->labels = xcalloc(n ? n : 1, sizeof *fs->labels);
+        for (int k = 0; k < n; ++k) {
+            fs->labels[k] = xcalloc(strlen(prefix) + strlen(names[k]) + 1, 1);
+            strcat(strcat(fs->labels[k], prefix), names[k]);
+        }
         fs->img = xcalloc(n ? n : 1, sizeof *fs->img);
         check_class_names(fs, dir);
     }
@@ -340,7 +346,7 @@ static void check_final_paths(const folder_set *fs, const char *out)
     for (int k = 0; k < fs->classes; ++k)
         for (int s = 0; s < SPLITS; ++s) used[s] |= fs->img[k][s].n > 0;
     for (int k = 0; k < fs->classes; ++k) {
-        const char *l = fs->names[k];
+        const char *l = fs->labels[k];
         if (strstr(out, l))
             inv_die("out_dir '%s' contains the class name '%s': Darknet would find that label in every image path; choose another directory name", out, l);
         for (int s = 0; s < SPLITS; ++s) {
@@ -355,17 +361,17 @@ static void check_final_paths(const folder_set *fs, const char *out)
     // Only a label holding a digit, '_' or '.', or part of an extension, can
     // occur in another class's file name (NNNNNN_<class>.<ext>).
     for (int d = 0; d < fs->classes; ++d) {
-        const char *l = fs->names[d];
+        const char *l = fs->labels[d];
         if (!strpbrk(l, "0123456789_.") && !strstr("jpeg", l) && !strstr("png", l) && !strstr("jpg", l)) continue;
         for (int k = 0; k < fs->classes; ++k)
             for (int s = 0; s < SPLITS; ++s) {
                 const image_vec *v = &fs->img[k][s];
                 for (int i = 0; i < v->n; ++i) {
                     char name[PATH_MAX];
-                    image_name(name, sizeof name, i, fs->names[k], v->v[i].ext);
+                    image_name(name, sizeof name, i, fs->labels[k], v->v[i].ext);
                     if (k != d && strstr(name, l))
-                        inv_die("class name '%s' occurs in the file name %s that an image of class '%s' gets (numbered NNNNNN_<class>.<ext>): Darknet would give it two labels; rename the class folder '%s' (e.g. with a prefix of letters: 'c_%s' is safe only if no name then occurs in another)",
-                                l, name, fs->names[k], l, l);
+                        inv_die("class name '%s' occurs in the file name %s that an image of class '%s' gets (numbered NNNNNN_<class>.<ext>): Darknet would give it two labels; rename the class folder, or give the labels a prefix of letters (-prefix)",
+                                l, name, fs->labels[k]);
                 }
             }
     }
@@ -403,11 +409,11 @@ static int write_split(const folder_set *fs, int s, const char *tmp, const char 
     for (int k = 0; k < fs->classes; ++k) {
         const image_vec *v = &fs->img[k][s];
         if (!v->n) continue;
-        snprintf(path, sizeof path, "%s/images/%s/%s", tmp, split_names[s], fs->names[k]);
+        snprintf(path, sizeof path, "%s/images/%s/%s", tmp, split_names[s], fs->labels[k]);
         make_dir(path);
         for (int i = 0; i < v->n; ++i) {
             char name[PATH_MAX], dest[PATH_MAX + 300];
-            image_name(name, sizeof name, i, fs->names[k], v->v[i].ext);
+            image_name(name, sizeof name, i, fs->labels[k], v->v[i].ext);
             snprintf(dest, sizeof dest, "%s/%s", path, name);
             if (mode == MODE_COPY) copy_file(v->v[i].path, dest);
             else if (mode == MODE_MOVE) {
@@ -418,7 +424,7 @@ static int write_split(const folder_set *fs, int s, const char *tmp, const char 
                 if (symlink(target, dest) != 0) inv_die("cannot create link %s: %s", dest, strerror(errno));
                 free(target);
             }
-            fprintf(a.f, "%s/images/%s/%s/%s\n", out, split_names[s], fs->names[k], name);
+            fprintf(a.f, "%s/images/%s/%s/%s\n", out, split_names[s], fs->labels[k], name);
         }
     }
     atomic_commit(&a);
@@ -498,7 +504,7 @@ static void report_sizes(const folder_set *fs, int s)
 int run_import_folder(int argc, char **argv)
 {
     if (wants_help(argc, argv) || argc < 5) {
-        fprintf(stderr, "usage: %s inversion import-folder <dir|archive> <out_dir> [-valid-fraction F] [-seed S] [-copy] [-name NAME]\n"
+        fprintf(stderr, "usage: %s inversion import-folder <dir|archive> <out_dir> [-valid-fraction F] [-seed S] [-copy] [-prefix P] [-name NAME]\n"
                 "  Turns a folder of images, one subfolder per class, into a Darknet classifier dataset:\n"
                 "    dir/<class>/*.jpg|jpeg|png                  (split here with -valid-fraction), or\n"
                 "    dir/train/<class>/... and dir/test/<class>/... (also valid/ or val/ instead of test/).\n"
@@ -515,16 +521,20 @@ int run_import_folder(int argc, char **argv)
                 "                     (default 0.1; 0: no valid.list and no valid= key)\n"
                 "  -seed S            which images the split picks (default 1); the same seed, the same split\n"
                 "  -copy              copy the images instead of linking them\n"
+                "  -prefix P          labels are P followed by the folder name (e.g. -prefix digit for folders\n"
+                "                     0..9, whose names would occur in the numbered file names)\n"
                 "  -name NAME         the .data file's name (default: out_dir's last component)\n", argv[0]);
         return wants_help(argc, argv) ? 0 : 1;
     }
-    const char *with_value[] = {"-valid-fraction", "-seed", "-name", NULL};
+    const char *with_value[] = {"-valid-fraction", "-seed", "-name", "-prefix", NULL};
     const char *alone[] = {"-copy", NULL};
     opt_check(argc, argv, 5, with_value, alone);
     const char *src = argv[3];
     float fraction = opt_float(argc, argv, "-valid-fraction", 0.1f);
     int seed = opt_int(argc, argv, "-seed", 1);
     int copy = opt_has(argc, argv, "-copy");
+    const char *label_prefix = opt_str(argc, argv, "-prefix", "");
+    if (strchr(label_prefix, '/')) inv_die("-prefix '%s': a label cannot hold a '/'", label_prefix);
     if (!(fraction >= 0 && fraction < 1)) inv_die("-valid-fraction %g: must be at least 0 and below 1", fraction);
 
     // out_dir without trailing slashes; its parent holds the temporary directory.
@@ -609,18 +619,18 @@ int run_import_folder(int argc, char **argv)
         }
         free_names(names, n);
         if (!train) inv_die("%s has %s but no train/ folder", root, valid);
-        scan_class_folders(&fs, train, SPLIT_TRAIN, 1);
-        if (valid) scan_class_folders(&fs, valid, SPLIT_VALID, 0);
+        scan_class_folders(&fs, train, SPLIT_TRAIN, 1, label_prefix);
+        if (valid) scan_class_folders(&fs, valid, SPLIT_VALID, 0, label_prefix);
         free(train);
         free(valid);
     } else {
-        scan_class_folders(&fs, root, SPLIT_TRAIN, 1);
+        scan_class_folders(&fs, root, SPLIT_TRAIN, 1, label_prefix);
         for (int k = 0; k < fs.classes; ++k) split_class(fs.img[k], fraction, seed, fs.names[k]);
     }
     check_final_paths(&fs, out);
     size_t longest = 0;
     for (int k = 0; k < fs.classes; ++k)
-        if (strlen(fs.names[k]) > longest) longest = strlen(fs.names[k]);
+        if (strlen(fs.labels[k]) > longest) longest = strlen(fs.labels[k]);
     if (strlen(out) + 64 + 2 * longest > 4000) inv_die("out_dir '%s' is too long for the image lists", out);
 
     // Every check has passed: write.
@@ -637,7 +647,7 @@ int run_import_folder(int argc, char **argv)
     char path[PATH_MAX + 128];
     snprintf(path, sizeof path, "%s/labels.txt", tmp);
     atomic_file a = atomic_open(path);
-    for (int k = 0; k < fs.classes; ++k) fprintf(a.f, "%s\n", fs.names[k]);
+    for (int k = 0; k < fs.classes; ++k) fprintf(a.f, "%s\n", fs.labels[k]);
     atomic_commit(&a);
     snprintf(path, sizeof path, "%s/%s.data", tmp, name);
     a = atomic_open(path);
@@ -646,9 +656,11 @@ int run_import_folder(int argc, char **argv)
     fprintf(a.f, "labels=%s/labels.txt\nnames=%s/labels.txt\ntop=1\n", out, out);
     atomic_commit(&a);
     if (fs.archive) remove_tree(source);   // what is left: the files that were skipped
-    int fd = open(tmp, O_RDONLY | O_DIRECTORY);
-    if (fd < 0 || syncfs(fd) != 0) inv_die("cannot flush %s to disk: %s", tmp, strerror(errno));
-    close(fd);
+    if (mode != MODE_LINK) {   // copied or extracted image data reaches the disk before out_dir appears
+        int fd = open(tmp, O_RDONLY | O_DIRECTORY);
+        if (fd < 0 || syncfs(fd) != 0) inv_die("cannot flush %s to disk: %s", tmp, strerror(errno));
+        close(fd);
+    }
     if (rename(tmp, out) != 0) inv_die("cannot rename %s to %s: %s", tmp, out, strerror(errno));
     pending_dir = NULL;
 
@@ -662,7 +674,7 @@ int run_import_folder(int argc, char **argv)
     }
     printf("  %-24s %8s %8s\n", "class", "train", "valid");
     for (int k = 0; k < fs.classes; ++k)
-        printf("  %-24s %8d %8d\n", fs.names[k], fs.img[k][SPLIT_TRAIN].n, fs.img[k][SPLIT_VALID].n);
+        printf("  %-24s %8d %8d\n", fs.labels[k], fs.img[k][SPLIT_TRAIN].n, fs.img[k][SPLIT_VALID].n);
     if (!count[SPLIT_VALID]) printf("no validation images: %s/%s.data has no valid= key\n", out, name);
     printf("images kept as stored (not re-encoded); Darknet reads each as RGB (gray replicated, alpha dropped)\n");
     if (fs.skipped_other) printf("skipped %d file%s not .jpg/.jpeg/.png images\n", fs.skipped_other, fs.skipped_other == 1 ? "" : "s");
