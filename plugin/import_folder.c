@@ -181,6 +181,16 @@ static int split_of(const char *name)
     return -1;
 }
 
+// Whether dir itself (not its subfolders) holds image files: then it is a class folder.
+static int holds_images(const char *dir)
+{
+    int n, images = 0;
+    char **names = list_dir(dir, &n);
+    for (int i = 0; i < n; ++i) images += image_ext(names[i]) != NULL;
+    free_names(names, n);
+    return images > 0;
+}
+
 // The folder the dataset starts in: single wrapping folders are descended into
 // until one holds images, several folders or a train/test folder.
 static char *find_root(const folder_set *fs, const char *src, int *has_splits)
@@ -199,13 +209,14 @@ static char *find_root(const folder_set *fs, const char *src, int *has_splits)
             } else if (image_ext(names[i])) ++images;
             free(path);
         }
-        if (dirs == 1 && !images && !split) {
-            char *next = join(dir, only);
+        char *next = dirs == 1 && !images && !split ? join(dir, only) : NULL;
+        if (next && !holds_images(next)) {
             free_names(names, n);
             free(dir);
             dir = next;
             continue;
         }
+        free(next);
         free_names(names, n);
         *has_splits = split;
         return dir;
