@@ -36,7 +36,7 @@ static void dream_help(const char *prog)
            "                (ImageNet's short names) then match one class each\n"
            "  -grid-classes LIST  classes shown in grid.png, one row each, e.g. 0,5,17 or 0-9 (at most 100;\n"
            "                default: the first 10 classes among the images); 10 images per row, shrunk to keep\n"
-           "                the grid within 2048x2048 pixels\n\n"
+           "                the grid within 1536x1536 pixels\n\n"
            "inversion cfg keys (section, key, default, meaning):\n", prog);
     print_inversion_cfg_keys(stdout);
 }

@@ -9,7 +9,7 @@
 #define GRID_ROWS 10          // classes shown when none are asked for
 #define GRID_COLS 10          // images per class
 #define GRID_MAX_ROWS 100     // classes a -grid-classes list may name
-#define GRID_MAX_SIDE 2048    // pixels, width and height
+#define GRID_MAX_SIDE 1536    // pixels each way: at most ~7 MiB even for RGB noise
 #define GRID_GAP 2            // pixels between cells and around them
 
 typedef struct {
