@@ -20,6 +20,7 @@
 #include "imageio.h"
 #include "inversion.h"
 #include "labels.h"
+#include "memory.h"
 #include "netstate.h"
 #include "pool.h"
 #include "rng.h"
@@ -47,7 +48,8 @@ static void continual_help(const char *prog)
            "                   new label, nor be contained in one\n"
            "  -valid DATA      top-1 (all, old, new classes) on DATA's valid= list, whose images are labelled\n"
            "                   with the old and new labels, every [continual] valid_every batches and at the end\n"
-           "  -seed S          random seed (default 1)\n\n"
+           "  -seed S          random seed (default 1)\n"
+           MEMORY_HELP "\n"
            "Rerun the same command after an interruption: it continues from DIR/backup.\n"
            "The [continual] keys are listed by: %s inversion dream --help\n", prog, prog);
 }
@@ -181,6 +183,19 @@ int run_continual(int argc, char **argv)
         classifier_list(&vd, "valid");
     }
 
+    memory_plan mem = {0};
+    net_memory om = memory_add_network(&mem, "network", ocfg, LAYERS_TRAIN, -1);   // the widened head: a few rows more
+    memory_add_network(&mem, "old network", ocfg, LAYERS_FROZEN, om.cfg_batch);
+    if (p->cl_images > 0) {
+        memory_add_network(&mem, "synthesis", ocfg, LAYERS_FROZEN, 0);
+        memory_add_synth(&mem, &om, p);
+    }
+    int pool_images = p->cl_images > 0 ? (p->cl_images + p->batch - 1) / p->batch * p->batch : 0;
+    memory_add_pool(&mem, pool_images, &om);
+    memory_add_list(&mem, "new images", newdata, "train", &om);
+    if (valid_data) memory_add_list(&mem, "-valid images", valid_data, "valid", &om);
+    memory_add_grid(&mem, pool_images, c.k_old, &om);
+    check_memory(&mem, icfg, p->batch);
     network *onet = load_checked_network(ocfg, oweights, 0, LAYERS_FROZEN);
     int oout = output_layer_index(onet);
     if (onet->layers[oout].outputs != c.k_old)

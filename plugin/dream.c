@@ -12,6 +12,7 @@
 #include "imageio.h"
 #include "inversion.h"
 #include "labels.h"
+#include "memory.h"
 #include "rng.h"
 #include "synth.h"
 #include "util.h"
@@ -27,7 +28,8 @@ static void dream_help(const char *prog)
            "                grid.png (one row per class), losses.csv (every term, every iteration)\n"
            "  -n N          images to write (default: [inversion] images, or one batch)\n"
            "  -seed S       random seed (default 1); same seed, same build, same threads: same images\n"
-           "  -labels FILE  class label strings, one per line, used in file names (default class_00, ...)\n\n"
+           "  -labels FILE  class label strings, one per line, used in file names (default class_00, ...)\n"
+           MEMORY_HELP "\n"
            "inversion cfg keys (section, key, default, meaning):\n", prog);
     print_inversion_cfg_keys(stdout);
 }
@@ -144,6 +146,12 @@ int run_dream(int argc, char **argv)
     if (p.compete > 0) inv_die("%s: [compete] weight needs a student being distilled; dream has none (set it to 0, or use distill)", icfg);
     int n = opt_int(argc, argv, "-n", p.images ? p.images : p.batch);
     if (n <= 0) inv_die("-n must be positive");
+    memory_plan mem = {0};
+    net_memory tm = memory_add_network(&mem, "teacher", cfg, LAYERS_FROZEN, 0);
+    memory_add_synth(&mem, &tm, &p);
+    memory_add(&mem, "images", (double)n * tm.c * tm.h * tm.w * sizeof(float), 0, 0);
+    memory_add_grid(&mem, n, tm.classes, &tm);
+    check_memory(&mem, icfg, p.batch);
     network *net = load_checked_network(cfg, weights, p.batch, LAYERS_FROZEN);
     frozen_net *teacher = make_frozen_net(net, cfg);
     label_set labels = labels_path ? read_label_set(labels_path) : default_label_set(teacher->classes);
