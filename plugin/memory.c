@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "dataset.h"
 #include "direct_conv.h"
@@ -17,9 +20,9 @@
 
 // Darknet's parser fills every weight with rand_normal() or rand_uniform(),
 // which takes seconds on the large zoo networks (7 s for resnet152). The
-// estimate needs only the shapes: while it parses, these return 0 at once,
-// and the library's own (called through its PLT, as gemm is) are not called,
-// so their random state, and rand()'s, stay as they were.
+// estimate needs only the shapes: while it parses, these return 0 at once
+// instead of calling the library's own (which the library calls through its
+// PLT, as it does gemm).
 static int shapes_only;
 
 float rand_normal(void)
@@ -73,7 +76,7 @@ static double channel_floats(const layer *l, int n)
     return (double)n * (l->batch_normalize ? 6 : 1);
 }
 
-net_memory network_memory(const char *cfg, layer_set use)
+static net_memory measure_network(const char *cfg, layer_set use)
 {
     net_memory m;
     memset(&m, 0, sizeof m);
@@ -136,6 +139,34 @@ net_memory network_memory(const char *cfg, layer_set use)
     m.chunk_image = F * (cols + rows);
     m.layer_bytes = (double)net->n * sizeof(layer);
     free_network(net);
+    return m;
+}
+
+// The parse runs in a child process, so that the run's own heap is as it
+// would be without the estimate (freeing a network raises glibc's dynamic
+// mmap threshold and leaves touched pages in the heap). A bad cfg: the child
+// has printed the error.
+net_memory network_memory(const char *cfg, layer_set use)
+{
+    int fd[2];
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = pipe(fd) ? -1 : fork();
+    if (pid < 0) return measure_network(cfg, use);
+    if (pid == 0) {
+        close(fd[0]);
+        net_memory m = measure_network(cfg, use);
+        _exit(write(fd[1], &m, sizeof m) == (ssize_t)sizeof m ? 0 : 1);
+    }
+    close(fd[1]);
+    net_memory m;
+    size_t got = 0;
+    ssize_t r;
+    while (got < sizeof m && (r = read(fd[0], (char *)&m + got, sizeof m - got)) > 0) got += r;
+    close(fd[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    if (got != sizeof m || !WIFEXITED(status) || WEXITSTATUS(status)) exit(1);
     return m;
 }
 
