@@ -265,6 +265,49 @@ void memory_add_grid(memory_plan *p, int n, int classes, const net_memory *t)
     memory_add(p, "grid", W * H * oc * 2 + shown * oc * t->h * t->w * scale * scale, 0, 0);
 }
 
+memory_plan plan_distill_memory(const inversion_params *p, const char *tcfg, const char *scfg, int synthesizing,
+                                const char *pool_data, const char *valid_data)
+{
+    memory_plan mem = {0};
+    net_memory sm = memory_add_network(&mem, "student", scfg, LAYERS_TRAIN, -1);
+    net_memory tm = memory_add_network(&mem, "teacher", tcfg, LAYERS_FROZEN, sm.cfg_batch);
+    if (synthesizing) {
+        memory_add_network(&mem, "synthesis teacher", tcfg, LAYERS_FROZEN, 0);
+        if (p->compete > 0) memory_add_network(&mem, "competing student", scfg, LAYERS_FROZEN, 0);
+        memory_add_synth(&mem, &tm, p);
+    }
+    // Up front, then a batch every [distill] every student batches, up to max_images.
+    int pool = (p->distill_images + p->batch - 1) / p->batch * p->batch;
+    if (p->distill_every > 0) {
+        int rounds = sm.max_batches / p->distill_every * p->batch;
+        pool += p->distill_max_images && p->distill_max_images < rounds ? p->distill_max_images : rounds;
+    }
+    memory_add_pool(&mem, pool, &tm);
+    if (pool_data) memory_add_list(&mem, "-pool images", pool_data, "train", &tm);
+    if (valid_data) memory_add_list(&mem, "-valid images", valid_data, "valid", &tm);
+    memory_add_grid(&mem, pool, tm.classes, &tm);
+    return mem;
+}
+
+memory_plan plan_continual_memory(const inversion_params *p, const char *ocfg, int k_old, const char *new_data, const char *valid_data)
+{
+    memory_plan mem = {0};
+    // The widened network is the old one with a few more rows in its head.
+    net_memory om = memory_add_network(&mem, "network", ocfg, LAYERS_TRAIN, -1);
+    memory_add_network(&mem, "old network", ocfg, LAYERS_FROZEN, om.cfg_batch);
+    int pool = 0;
+    if (p->cl_images > 0) {
+        memory_add_network(&mem, "synthesis", ocfg, LAYERS_FROZEN, 0);
+        memory_add_synth(&mem, &om, p);
+        pool = (p->cl_images + p->batch - 1) / p->batch * p->batch;
+    }
+    memory_add_pool(&mem, pool, &om);
+    memory_add_list(&mem, "new images", new_data, "train", &om);
+    if (valid_data) memory_add_list(&mem, "-valid images", valid_data, "valid", &om);
+    memory_add_grid(&mem, pool, k_old, &om);
+    return mem;
+}
+
 double memory_plan_bytes(const memory_plan *p, int batch)
 {
     double bytes = p->base;
