@@ -22,6 +22,7 @@
 #include "inversion.h"
 #include "grid.h"
 #include "labels.h"
+#include "memory.h"
 #include "netstate.h"
 #include "pool.h"
 #include "rng.h"
@@ -54,7 +55,8 @@ static void continual_help(const char *prog)
            "                   with the old and new labels, every [continual] valid_every batches and at the end\n"
            "  -seed S          random seed (default 1)\n"
            "  -grid-classes LIST  old classes shown in grid.png, one row each, e.g. 0,5,17 or 0-9 (at most 100;\n"
-           "                   default: the first 10 old classes among the synthesized images)\n\n"
+           "                   default: the first 10 old classes among the synthesized images)\n"
+           MEMORY_HELP "\n"
            "Rerun the same command after an interruption: it continues from DIR/backup.\n"
            "The [continual] keys are listed by: %s inversion dream --help\n", prog, prog);
 }
@@ -193,6 +195,8 @@ int run_continual(int argc, char **argv)
         classifier_list(&vd, "valid");
     }
 
+    memory_plan mem = plan_continual_memory(p, ocfg, c.k_old, newdata, valid_data);
+    check_memory(&mem, icfg, p->batch);
     network *onet = load_checked_network(ocfg, oweights, 0, LAYERS_FROZEN);
     char err[1024];
     if (check_widen_head(onet, &wh, ocfg, err, sizeof err)) inv_die("%s", err);

@@ -21,6 +21,7 @@
 #include "kd.h"
 #include "grid.h"
 #include "labels.h"
+#include "memory.h"
 #include "netstate.h"
 #include "pool.h"
 #include "rng.h"
@@ -43,7 +44,8 @@ static void distill_help(const char *prog)
            "  -labels FILE  class labels for synthesized file names (default: -pool's, else class_00, ...)\n"
            "  -seed S       random seed (default 1)\n"
            "  -grid-classes LIST  classes shown in grid.png, one row each, e.g. 0,5,17 or 0-9 (at most 100;\n"
-           "                default: the first 10 classes among the synthesized images)\n\n"
+           "                default: the first 10 classes among the synthesized images)\n"
+           MEMORY_HELP "\n"
            "Rerun the same command after an interruption: it continues from DIR/backup.\n"
            "The [distill] and [compete] keys are listed by: %s inversion dream --help\n", prog, prog);
 }
@@ -126,6 +128,8 @@ int run_distill(int argc, char **argv)
     if (!synthesizing && !pool_data) inv_die("%s: nothing to distill on: set [distill] images or every, or give -pool DATA", icfg);
     if (p->distill_every > 0 && p->compete <= 0)
         inv_warn("[distill] every=%d without [compete] weight: new batches are plain DeepInversion", p->distill_every);
+    memory_plan mem = plan_distill_memory(p, tcfg, scfg, synthesizing, pool_data, valid_data);
+    check_memory(&mem, icfg, p->batch);
     srand((unsigned)d.seed);   // Darknet initialises weights with rand()
     student_state rs = {0, 0, 0};
     int resuming = student_read_backup(d.out, &rs);

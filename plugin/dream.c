@@ -13,6 +13,7 @@
 #include "imageio.h"
 #include "inversion.h"
 #include "labels.h"
+#include "memory.h"
 #include "rng.h"
 #include "synth.h"
 #include "util.h"
@@ -36,7 +37,8 @@ static void dream_help(const char *prog)
            "                (ImageNet's short names) then match one class each\n"
            "  -grid-classes LIST  classes shown in grid.png, one row each, e.g. 0,5,17 or 0-9 (at most 100;\n"
            "                default: the first 10 classes among the images); 10 images per row, shrunk to keep\n"
-           "                the grid within 1536x1536 pixels\n\n"
+           "                the grid within 1536x1536 pixels\n"
+           MEMORY_HELP "\n"
            "inversion cfg keys (section, key, default, meaning):\n", prog);
     print_inversion_cfg_keys(stdout);
 }
@@ -175,6 +177,12 @@ int run_dream(int argc, char **argv)
     if (n <= 0) inv_die("-n must be positive");
     label_set labels = {0, NULL};
     if (labels_path) labels = read_label_lines(labels_path);
+    memory_plan mem = {0};
+    net_memory tm = memory_add_network(&mem, "teacher", cfg, LAYERS_FROZEN, 0);
+    memory_add_synth(&mem, &tm, &p);
+    memory_add(&mem, "batch images", (double)p.batch * tm.c * tm.h * tm.w * sizeof(float), 0, 0);
+    memory_add_grid(&mem, grid_n ? grid_n : (tm.classes < GRID_ROWS ? tm.classes : GRID_ROWS), &tm);
+    check_memory(&mem, icfg, p.batch);
     network *net = load_checked_network(cfg, NULL, p.batch, LAYERS_FROZEN);
     int classes = net->layers[output_layer_index(net)].outputs;
     labels = dream_labels(labels, labels_path, opt_has(argc, argv, "-label-ids"), classes, cfg, out);
