@@ -356,7 +356,8 @@ def main():
         peak[n], kernel = float(r["gflops"]), r["kernel"]
         print(f"  {n} thread(s): {peak[n]:.1f} GFLOP/s  (n=3072, kernel {kernel})")
     tconv = torch_conv_kernel()
-    print(f"== kernels: plugin: OpenBLAS {kernel} sgemm (im2col + gemm), direct AVX-512 convolution for thin layers; PyTorch: {tconv} convolutions, "
+    direct = "direct AVX-512 convolution for thin layers" if " avx512f" in open("/proc/cpuinfo").read() else "no AVX-512 here: no direct convolution"
+    print(f"== kernels: plugin: OpenBLAS {kernel} sgemm (im2col + gemm), {direct}; PyTorch: {tconv} convolutions, "
           f"OpenBLAS {kernel} matmul (OPENBLAS_CORETYPE={kernel} given to both)")
 
     print(f"== timing (image-iterations per second of the full step; each case a fresh process; "
