@@ -361,7 +361,7 @@ def main():
           f"OpenBLAS {kernel} matmul (OPENBLAS_CORETYPE={kernel} given to both)")
 
     print(f"== timing (image-iterations per second of the full step; each case a fresh process; "
-          f"best of {a.rounds} interleaved rounds, {a.zoo_rounds} on the zoo)")
+          f"best of {a.rounds} interleaved rounds" + (f", {a.zoo_rounds} on the zoo)" if zs else ")"))
     rows = time_cases(harness, ts, TIME_ICFG, batches, threads, a.rounds, a.min_seconds, ("grad", "frozen"), peak, kernel,
                       a.teachers.split(","))
     zmodes = ("grad", "frozen") if a.zoo_grad else ("frozen",)
