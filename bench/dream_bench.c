@@ -152,6 +152,10 @@ static double conv_layer_seconds(const frozen_net *f, long images)
         fprintf(stderr, "layer %2d %-14s forward %8.2f us/image  backward %8.2f us/image", i, layer_type_name(l->type),
                 1e6 * sec[0] / images, 1e6 * sec[1] / images);
         if (flop > 0) fprintf(stderr, "  %6.1f GFLOP/s", 2 * flop * images / (sec[0] + sec[1]) / 1e9);
+        // The shape, so that the layers' times can be summed by kind of convolution.
+        if (l->type == CONVOLUTIONAL)
+            fprintf(stderr, "  %dx%d/%d%s %d->%d %dx%d", l->size, l->size, l->stride, l->groups > 1 ? " grouped" : "",
+                    l->c, l->n, l->out_w, l->out_h);
         fputc('\n', stderr);
         if (flop > 0) total += sec[0] + sec[1];
     }

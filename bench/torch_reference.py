@@ -8,10 +8,16 @@ loss exactly as plugin/{class_loss,bn_stat,prior}.c define it, the plugin's
 view (gray copy, roll with wrap-around, flip), Adam with the warm-up + cosine
 schedule and clipping to [0, 1].
 
-    torch_reference.py genweights <cfg> <out.weights> [seed]
-        random weights with BN statistics calibrated on [0,1] images
-    torch_reference.py loss <cfg> <weights> <params.txt> <in.f32> <out> [float64]
-        loss terms (<out>.txt) and input gradient (<out>.grad)
+    torch_reference.py genweights <cfg> <out.weights> [seed] [perturb]
+        random weights with BN statistics calibrated on [0,1] images; with
+        perturb > 0 each layer's statistics are then moved off its batch's
+        (mean by perturb standard deviations, variance by a factor
+        exp(perturb N(0,1))), so that R_feature is not near zero at the start
+    torch_reference.py loss <cfg> <weights> <params.txt> <in.f32> <out> [float64|float32] [noise]
+        loss terms (<out>.txt) and input gradient (<out>.grad); with noise,
+        at the input times 1 + noise N(0,1) (fixed seed): how much the
+        gradient moves under rounding-sized input changes (max-pool and
+        leaky decisions that flip)
     torch_reference.py step <cfg> <weights> <params.txt> <in.f32> <out> <iters> <dy> <dx> <flip>
         fixed-view steps from the given parameters (<out>.params)
     torch_reference.py time <cfg> <weights> <params.txt> <iters|0> <threads> <grad|frozen> [min_seconds]
@@ -227,7 +233,10 @@ class DarknetNet:
                 L.RV_norm = ((rv.sqrt() + 1e-6) ** 2).to(dtype)
                 L.S = torch.tensor(L.scales, dtype=dtype).requires_grad_(requires_grad)
                 self.params.append(L.S)
-        self.calibrate = False
+        self.calibrate, self.perturb = False, 0.0
+        # Outputs a shortcut or route reads later; the others are not kept.
+        self.kept = {i for L in layers if L.kind == "shortcut" for i in [L.index]}
+        self.kept |= {i for L in layers if L.kind == "route" for i in L.inputs_idx}
         self.out = max(i for i, L in enumerate(layers) if L.kind != "cost")
         if layers[self.out].kind != "softmax":
             raise SystemExit("the network's output layer is not [softmax]")
@@ -238,8 +247,12 @@ class DarknetNet:
         self.bn_inputs.append((L, y))
         if self.calibrate:   # genweights: the running statistics become this batch's
             dims = [0, 2, 3] if y.dim() == 4 else [0]
-            L.rolling_mean = y.mean(dims).float().numpy()
-            L.rolling_var = y.var(dims, unbiased=False).float().numpy()
+            mean, var = y.mean(dims), y.var(dims, unbiased=False)
+            if self.perturb:   # later layers are calibrated on the perturbed ones' outputs
+                mean = mean + self.perturb * var.sqrt() * torch.randn(mean.shape, dtype=y.dtype)
+                var = var * torch.exp(self.perturb * torch.randn(var.shape, dtype=y.dtype))
+            L.rolling_mean = mean.float().numpy()
+            L.rolling_var = var.float().numpy()
             L.RM, L.RV = torch.tensor(L.rolling_mean, dtype=y.dtype), torch.tensor(L.rolling_var, dtype=y.dtype)
             L.RV_norm = ((L.RV.double().sqrt() + 1e-6) ** 2).to(y.dtype)
 
@@ -287,7 +300,7 @@ class DarknetNet:
             elif L.kind == "softmax":
                 x = x.reshape(x.shape[0], -1)
                 z = x
-            outs.append(x)
+            outs.append(x if i in self.kept else None)
         return z
 
 
@@ -423,7 +436,7 @@ def conv_flops(net):
     return 2 * f
 
 
-def cmd_genweights(cfg, out, seed=1):
+def cmd_genweights(cfg, out, seed=1, perturb=0):
     torch.manual_seed(int(seed))
     shape, layers = parse_network(cfg)
     for L in layers:
@@ -442,19 +455,25 @@ def cmd_genweights(cfg, out, seed=1):
     # Calibrate: each BN layer's statistics are its input's batch statistics on
     # images like the ones inversion starts from (0.5 +- 0.2, clipped), every
     # earlier layer already normalised with its own calibrated statistics.
+    # 128 images, fewer (at least 8) for large inputs: ~1M input values.
     net = DarknetNet(shape, layers, torch.float64)
-    net.calibrate = True
+    net.calibrate, net.perturb = True, float(perturb)
+    n = max(8, min(128, (1 << 20) // (shape[0] * shape[1] * shape[2])))
     with torch.no_grad():
-        net.forward((0.5 + 0.2 * torch.randn(128, *shape, dtype=torch.float64)).clamp(0, 1))
+        net.forward((0.5 + 0.2 * torch.randn(n, *shape, dtype=torch.float64)).clamp(0, 1))
     save_weights(layers, out)
 
 
-def cmd_loss(cfg, weights, params_txt, inp, out, dtype="float64"):
+def cmd_loss(cfg, weights, params_txt, inp, out, dtype="float64", noise="0"):
     p = read_params(params_txt)
     dt = torch.float64 if dtype == "float64" else torch.float32
     net = build(cfg, weights, dt)
     x, t = read_input(inp, p)
-    x = torch.tensor(x, dtype=dt, requires_grad=True)
+    x = torch.tensor(x, dtype=dt)
+    if float(noise):
+        g = torch.Generator().manual_seed(3)
+        x = x * (1 + float(noise) * torch.randn(x.shape, generator=g, dtype=dt))
+    x.requires_grad_(True)
     terms = loss_terms(net, x, torch.tensor(t, dtype=torch.long), p)
     terms["total"].backward()
     with open(out + ".txt", "w") as f:

@@ -1,7 +1,9 @@
 # Speed benchmark: the plugin's DeepInversion step against a PyTorch reference
 # (python3-torch for Debian's /usr/bin/python3). Not part of `make test`, so
 # CI does not need PyTorch: `make bench-deps` (as root) installs it.
-# Results and how to read them: bench/SPEED.md.
+# Results and how to read them: bench/SPEED.md. BENCH_FLAGS passes options to
+# bench/speed.py: --zoo-only times only the Darknet zoo networks at 224 px
+# (resnet18, darknet19, resnet50; --zoo, --zoo-batch), --no-zoo leaves them out.
 BENCH_PYTHON ?= /usr/bin/python3
 BENCH_FLAGS ?=
 
