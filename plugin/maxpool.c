@@ -92,7 +92,10 @@ void forward_frozen_maxpool(layer l, network net)
 {
     int avx2 = __builtin_cpu_supports("avx2");
     int off = -l.pad / 2, H = l.out_h, W = l.out_w;
-    int fast = avx2 && maxpool_covers_input(&l) && l.h * l.w / 2 <= PAIR_MAX;
+    // A plane's pairs fit the scratch whole, or (larger planes: 112x112 in
+    // ImageNet networks) a pair of rows at a time.
+    int fast = avx2 && maxpool_covers_input(&l) && l.w <= PAIR_MAX;
+    int whole = l.h * l.w / 2 <= PAIR_MAX;
     float hm[PAIR_MAX];
     int hk[PAIR_MAX];
     for (int b = 0; b < l.batch; ++b)
@@ -100,9 +103,16 @@ void forward_frozen_maxpool(layer l, network net)
             int base = (b * l.c + c) * l.h * l.w;
             size_t o = (size_t)(b * l.c + c) * H * W;
             const float *in = net.input + base;
-            if (fast) {
+            if (fast && whole) {
                 pair_max_avx2(in, l.h * l.w / 2, hm, hk);
                 row_max_avx2(hm, hk, H, W, l.w, base, l.output + o, l.indexes + o);
+                continue;
+            }
+            if (fast) {
+                for (int i = 0; i < H; ++i) {
+                    pair_max_avx2(in + 2 * i * l.w, l.w, hm, hk);
+                    row_max_avx2(hm, hk, 1, W, l.w, base + 2 * i * l.w, l.output + o + i * W, l.indexes + o + i * W);
+                }
                 continue;
             }
             for (int i = 0; i < H; ++i)

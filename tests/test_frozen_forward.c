@@ -44,6 +44,11 @@ static const char *nets[] = {
     "[crop]\ncrop_height=2\ncrop_width=3\nnoadjust=1\n"
     "[crop]\ncrop_height=2\ncrop_width=3\n"
     "[connected]\noutput=3\nactivation=linear\n[softmax]\n",
+    // A plane too large for the 2x2 max-pool's whole-plane scratch (ImageNet
+    // networks pool 112x112): a pair of rows at a time.
+    "[net]\nwidth=100\nheight=94\nchannels=2\n"
+    "[maxpool]\nsize=2\nstride=2\n"
+    "[connected]\noutput=3\nactivation=linear\n[softmax]\n",
 };
 
 int main(void)
@@ -63,8 +68,8 @@ int main(void)
         }
         size_t n = (size_t)net->batch * net->inputs;
         float *x = calloc(n, sizeof(float));
-        for (size_t i = 0; i < n; ++i) x[i] = k == 2 ? (float)rng_int(&r, -2, 2) : (float)rng_uniform(&r);
-        if (k == 2) {   // a window whose only value above -FLT_MAX is its last; one with none
+        for (size_t i = 0; i < n; ++i) x[i] = k == 2 || k == 5 ? (float)rng_int(&r, -2, 2) : (float)rng_uniform(&r);
+        if (k == 2 || k == 5) {   // a window whose only value above -FLT_MAX is its last; one with none
             int w = net->w;
             x[0] = x[1] = x[w] = -INFINITY;
             x[2] = x[3] = x[w + 2] = -INFINITY, x[w + 3] = -FLT_MAX;
