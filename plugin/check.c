@@ -294,17 +294,26 @@ network *load_checked_network(const char *cfg, const char *weights, int batch, l
     free(tmp);
     if (!net || net->n <= 0) inv_die("%s: Darknet could not parse the cfg", cfg);
     check_layer_types(net, cfg, allowed);
-    if (weights) {
-        check_weights_file(net, cfg, weights);
-        saved = silence_stderr();
-        load_weights(net, (char *)weights);
-        restore_stderr(saved);
-    }
 #ifdef GPU
     gpu_index = -1;
 #endif
+    if (weights) load_checked_weights(net, cfg, weights, allowed);
     net->train = 0;
     return net;
+}
+
+void load_checked_weights(network *net, const char *cfg, const char *weights, layer_set allowed)
+{
+    check_weights_file(net, cfg, weights);
+#ifdef GPU
+    gpu_index = allowed == LAYERS_FROZEN ? inv_gpu : -1;
+#endif
+    int saved = silence_stderr();
+    load_weights(net, (char *)weights);
+    restore_stderr(saved);
+#ifdef GPU
+    gpu_index = -1;
+#endif
 }
 
 int output_layer_index(const network *net)

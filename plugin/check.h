@@ -17,6 +17,9 @@ typedef enum {
 // Dies with file, line and section on a bad cfg, and with expected/actual size
 // and the first layer that does not fit on a bad weights file.
 network *load_checked_network(const char *cfg, const char *weights, int batch, layer_set allowed);
+// The weights step of load_checked_network, for callers that check more
+// (labels against the class count) between parsing and loading.
+void load_checked_weights(network *net, const char *cfg, const char *weights, layer_set allowed);
 
 // The checks on a cfg's text that precede Darknet's parser (known section
 // names, [net] first and only once, at least one layer, `allowed` layers),

@@ -19,6 +19,7 @@
 #include "icfg.h"
 #include "imageio.h"
 #include "inversion.h"
+#include "grid.h"
 #include "labels.h"
 #include "netstate.h"
 #include "pool.h"
@@ -31,7 +32,7 @@
 static void continual_help(const char *prog)
 {
     printf("usage: %s inversion continual <inversion.cfg> <old.cfg> <old.weights> <new.data>\n"
-           "                             -out DIR [-old-labels FILE] [-valid DATA] [-seed S]\n\n"
+           "                             -out DIR [-old-labels FILE] [-valid DATA] [-seed S] [-grid-classes LIST]\n\n"
            "Adds the classes of new.data to a trained classifier without its old training data. The old\n"
            "network's head ([connected] output=K_old right before the final [softmax]) is widened to\n"
            "K_old + K_new outputs, keeping every old parameter, and trained with the old cfg's [net] settings\n"
@@ -47,7 +48,9 @@ static void continual_help(const char *prog)
            "                   new label, nor be contained in one\n"
            "  -valid DATA      top-1 (all, old, new classes) on DATA's valid= list, whose images are labelled\n"
            "                   with the old and new labels, every [continual] valid_every batches and at the end\n"
-           "  -seed S          random seed (default 1)\n\n"
+           "  -seed S          random seed (default 1)\n"
+           "  -grid-classes LIST  old classes shown in grid.png, one row each, e.g. 0,5,17 or 0-9 (at most 100;\n"
+           "                   default: the first 10 old classes among the synthesized images)\n\n"
            "Rerun the same command after an interruption: it continues from DIR/backup.\n"
            "The [continual] keys are listed by: %s inversion dream --help\n", prog, prog);
 }
@@ -145,7 +148,7 @@ int run_continual(int argc, char **argv)
     if (wants_help(argc, argv)) { continual_help(argv[0]); return 0; }
     if (argc < 7) { continual_help(argv[0]); return 1; }
     const char *icfg = argv[3], *ocfg = argv[4], *oweights = argv[5], *newdata = argv[6];
-    const char *with_value[] = {"-out", "-old-labels", "-valid", "-seed", NULL};
+    const char *with_value[] = {"-out", "-old-labels", "-valid", "-seed", "-grid-classes", NULL};
     opt_check(argc, argv, 7, with_value, NULL);
     continual_run c;
     memset(&c, 0, sizeof c);
@@ -153,6 +156,8 @@ int run_continual(int argc, char **argv)
     if (!c.out) inv_die("continual needs -out DIR");
     const char *old_labels = opt_str(argc, argv, "-old-labels", NULL), *valid_data = opt_str(argc, argv, "-valid", NULL);
     uint64_t seed = (uint64_t)opt_int(argc, argv, "-seed", 1);
+    const char *grid_spec = opt_str(argc, argv, "-grid-classes", NULL);
+    int *grid_list = NULL, grid_n = grid_spec ? parse_grid_classes(grid_spec, "-grid-classes", &grid_list) : 0;
 
     // Everything is checked before any work or any file.
     c.p = read_inversion_cfg(icfg);
@@ -174,6 +179,7 @@ int run_continual(int argc, char **argv)
     label_set all = {c.k, xcalloc(c.k, sizeof(char *))};
     for (int i = 0; i < c.k; ++i) all.names[i] = xstrdup(i < c.k_old ? olds.names[i] : nd.labels[i - c.k_old]);
     check_labels_not_in_path(&all, c.out);
+    class_grid_check_list(grid_list, grid_n, c.k_old, "-grid-classes", ocfg);
     classifier_data vd = {0};
     if (valid_data) {
         vd = read_classifier_data(valid_data);
@@ -296,7 +302,7 @@ int run_continual(int argc, char **argv)
     save_text(path, c.csv.s);
     if (c.pool.n) {
         path_in(path, sizeof path, c.out, "grid.png");
-        save_class_grid(path, c.pool.x, c.pool.y, c.pool.n, c.k_old, 10, s->c, s->h, s->w, 2);
+        save_class_grid_of(path, c.pool.x, c.pool.y, c.pool.n, c.k_old, grid_list, grid_n, s->c, s->h, s->w);
     }
     path_in(path, sizeof path, c.out, "continual.weights");
     save_weights_atomic(s, path);
@@ -320,6 +326,7 @@ int run_continual(int argc, char **argv)
     free(wide);
     free_pool(&c.pool);
     free_label_set(&olds);
+    free(grid_list);
     free_label_set(&all);
     if (syn) { network *ts = tsyn->net; free_synth(syn); free_frozen_net(tsyn); free_network(ts); }
     free_frozen_net(c.old);

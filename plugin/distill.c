@@ -19,6 +19,7 @@
 #include "imageio.h"
 #include "inversion.h"
 #include "kd.h"
+#include "grid.h"
 #include "labels.h"
 #include "netstate.h"
 #include "pool.h"
@@ -30,7 +31,7 @@
 static void distill_help(const char *prog)
 {
     printf("usage: %s inversion distill <inversion.cfg> <teacher.cfg> <teacher.weights> <student.cfg> [student.weights]\n"
-           "                           -out DIR [-pool DATA] [-valid DATA] [-labels FILE] [-seed S]\n\n"
+           "                           -out DIR [-pool DATA] [-valid DATA] [-labels FILE] [-seed S] [-grid-classes LIST]\n\n"
            "Trains the student on the teacher's softened outputs (t^2 KL at [distill] temperature) over a pool of\n"
            "images: [distill] images synthesized up front with DeepInversion, the train= list of -pool DATA\n"
            "(a dream.data, or any Darknet classifier .data), and with [compete] weight > 0 a new batch every\n"
@@ -40,7 +41,9 @@ static void distill_help(const char *prog)
            "  -pool DATA    add the images of DATA's train= list to the pool (labels from DATA)\n"
            "  -valid DATA   print the student's top-1 on DATA's valid= list every [distill] valid_every batches\n"
            "  -labels FILE  class labels for synthesized file names (default: -pool's, else class_00, ...)\n"
-           "  -seed S       random seed (default 1)\n\n"
+           "  -seed S       random seed (default 1)\n"
+           "  -grid-classes LIST  classes shown in grid.png, one row each, e.g. 0,5,17 or 0-9 (at most 100;\n"
+           "                default: the first 10 classes among the synthesized images)\n\n"
            "Rerun the same command after an interruption: it continues from DIR/backup.\n"
            "The [distill] and [compete] keys are listed by: %s inversion dream --help\n", prog, prog);
 }
@@ -104,7 +107,7 @@ int run_distill(int argc, char **argv)
     const char *icfg = argv[3], *tcfg = argv[4], *tweights = argv[5], *scfg = argv[6], *sweights = NULL;
     int first = 7;
     if (argc > 7 && argv[7][0] != '-') sweights = argv[first++];
-    const char *with_value[] = {"-out", "-pool", "-valid", "-labels", "-seed", NULL};
+    const char *with_value[] = {"-out", "-pool", "-valid", "-labels", "-seed", "-grid-classes", NULL};
     opt_check(argc, argv, first, with_value, NULL);
     distill_run d;
     memset(&d, 0, sizeof d);
@@ -113,6 +116,8 @@ int run_distill(int argc, char **argv)
     const char *pool_data = opt_str(argc, argv, "-pool", NULL), *valid_data = opt_str(argc, argv, "-valid", NULL);
     const char *labels_path = opt_str(argc, argv, "-labels", NULL);
     d.seed = (uint64_t)opt_int(argc, argv, "-seed", 1);
+    const char *grid_spec = opt_str(argc, argv, "-grid-classes", NULL);
+    int *grid_list = NULL, grid_n = grid_spec ? parse_grid_classes(grid_spec, "-grid-classes", &grid_list) : 0;
 
     // Everything is checked before any work or any file.
     d.p = read_inversion_cfg(icfg);
@@ -156,6 +161,7 @@ int run_distill(int argc, char **argv)
     } else d.labels = default_label_set(classes);
     if (d.labels.n != classes) inv_die("%d labels for %d classes", d.labels.n, classes);
     check_labels_not_in_path(&d.labels, d.out);
+    class_grid_check_list(grid_list, grid_n, classes, "-grid-classes", tcfg);
     if (synthesizing) {
         network *ts = load_checked_network(tcfg, tweights, p->batch, LAYERS_FROZEN);
         d.tsyn = make_frozen_net(ts, tcfg);
@@ -241,8 +247,8 @@ int run_distill(int argc, char **argv)
     path_in(path, sizeof path, d.out, "distill.csv");
     save_text(path, d.csv.s);
     path_in(path, sizeof path, d.out, "grid.png");
-    save_class_grid(path, d.pool.x + (size_t)d.sp.nlisted * s->c * s->h * s->w, d.pool.y + d.sp.nlisted, d.pool.n - d.sp.nlisted,
-                    classes, 10, s->c, s->h, s->w, 2);
+    save_class_grid_of(path, d.pool.x + (size_t)d.sp.nlisted * s->c * s->h * s->w, d.pool.y + d.sp.nlisted, d.pool.n - d.sp.nlisted,
+                       classes, grid_list, grid_n, s->c, s->h, s->w);
     path_in(path, sizeof path, d.out, "student.weights");
     save_weights_atomic(s, path);
     printf("distill: %s after %d batches, pool %d images (%d synthesized)%s\n", path, (int)get_current_batch(s), d.pool.n,
@@ -264,6 +270,7 @@ int run_distill(int argc, char **argv)
     if (d.sfrozen) { free_frozen_net(d.sfrozen); free_network(d.ssyn); }
     if (d.tsyn) { network *ts = d.tsyn->net; free_frozen_net(d.tsyn); free_network(ts); }
     free_frozen_net(d.tkd);
+    free(grid_list);
     free_network(tk);
     free_network(s);
     return 0;

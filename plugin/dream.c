@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "frozen.h"
+#include "grid.h"
 #include "icfg.h"
 #include "imageio.h"
 #include "inversion.h"
@@ -19,15 +20,23 @@
 static void dream_help(const char *prog)
 {
     printf("usage: %s inversion dream <inversion.cfg> <teacher.cfg> <teacher.weights> -out DIR\n"
-           "                         [-n N] [-seed S] [-labels FILE]\n\n"
+           "                         [-n N] [-seed S] [-labels FILE] [-label-ids] [-grid-classes LIST]\n\n"
            "Synthesizes N images from a trained classifier (DeepInversion): random pixels are optimised\n"
            "through the frozen network so that every BN layer's batch statistics match its running\n"
            "statistics, the teacher predicts the target class, and image priors hold.\n\n"
            "  -out DIR      output directory: images/*.png, train.list, labels.txt, dream.data,\n"
-           "                grid.png (one row per class), losses.csv (every term, every iteration)\n"
+           "                grid.png (a row per class, see -grid-classes), losses.csv (every term, every iteration)\n"
            "  -n N          images to write (default: [inversion] images, or one batch)\n"
            "  -seed S       random seed (default 1); same seed, same build, same threads: same images\n"
-           "  -labels FILE  class label strings, one per line, used in file names (default class_00, ...)\n\n"
+           "  -labels FILE  class label strings, one per line, used in file names (default class_00, ...);\n"
+           "                like Darknet, only the first `classes` lines are read. Darknet gives an image every\n"
+           "                label that is a substring of its path, so no label may contain another\n"
+           "  -label-ids    write label k as c<k>_<label> (c0000_tench, c0001_goldfish; spaces and '/' become\n"
+           "                '_') in labels.txt, the file names and dream.data: labels that contain one another\n"
+           "                (ImageNet's short names) then match one class each\n"
+           "  -grid-classes LIST  classes shown in grid.png, one row each, e.g. 0,5,17 or 0-9 (at most 100;\n"
+           "                default: the first 10 classes among the images); 10 images per row, shrunk to keep\n"
+           "                the grid within 1536x1536 pixels\n\n"
            "inversion cfg keys (section, key, default, meaning):\n", prog);
     print_inversion_cfg_keys(stdout);
 }
@@ -127,33 +136,58 @@ static int *make_targets(const char *spec, int n, int classes, unsigned seed)
     return t;
 }
 
+// The label strings of the run: -labels FILE (its first `classes` lines, as
+// Darknet reads them) or class_000...; with ids, c0000_<label>. Checked here,
+// before the weights are read, so that a bad set costs nothing.
+static label_set dream_labels(label_set l, const char *path, int ids, int classes, const char *cfg, const char *out)
+{
+    if (!path) l = default_label_set(classes);
+    if (l.n < classes) inv_die("%s has %d labels but %s has %d classes", path, l.n, cfg, classes);
+    if (l.n > classes)
+        inv_warn("%s has %d labels, %s has %d classes: using the first %d, as Darknet does", path, l.n, cfg, classes, classes);
+    truncate_label_set(&l, classes);
+    if (ids) add_label_ids(&l);
+    check_label_set(&l, path ? path : "the default labels",
+                    ids ? "a name holds another's id: rename it" : "-label-ids makes every label unique by prefixing its class number (c0000_tench)");
+    check_labels_not_in_path(&l, out);
+    return l;
+}
+
 int run_dream(int argc, char **argv)
 {
     if (wants_help(argc, argv)) { dream_help(argv[0]); return 0; }
     if (argc < 6) { dream_help(argv[0]); return 1; }
     const char *icfg = argv[3], *cfg = argv[4], *weights = argv[5];
-    const char *with_value[] = {"-out", "-n", "-seed", "-labels", NULL};
-    opt_check(argc, argv, 6, with_value, NULL);
+    const char *with_value[] = {"-out", "-n", "-seed", "-labels", "-grid-classes", NULL};
+    const char *alone[] = {"-label-ids", NULL};
+    opt_check(argc, argv, 6, with_value, alone);
     const char *out = opt_str(argc, argv, "-out", NULL);
     if (!out) inv_die("dream needs -out DIR");
     unsigned seed = (unsigned)opt_int(argc, argv, "-seed", 1);
     const char *labels_path = opt_str(argc, argv, "-labels", NULL);
+    const char *grid_spec = opt_str(argc, argv, "-grid-classes", NULL);
+    int *grid_list = NULL, grid_n = grid_spec ? parse_grid_classes(grid_spec, "-grid-classes", &grid_list) : 0;
 
     // Everything is validated before the output directory is touched.
     inversion_params p = read_inversion_cfg(icfg);
     if (p.compete > 0) inv_die("%s: [compete] weight needs a student being distilled; dream has none (set it to 0, or use distill)", icfg);
     int n = opt_int(argc, argv, "-n", p.images ? p.images : p.batch);
     if (n <= 0) inv_die("-n must be positive");
-    network *net = load_checked_network(cfg, weights, p.batch, LAYERS_FROZEN);
+    label_set labels = {0, NULL};
+    if (labels_path) labels = read_label_lines(labels_path);
+    network *net = load_checked_network(cfg, NULL, p.batch, LAYERS_FROZEN);
+    int classes = net->layers[output_layer_index(net)].outputs;
+    labels = dream_labels(labels, labels_path, opt_has(argc, argv, "-label-ids"), classes, cfg, out);
+    class_grid_check_list(grid_list, grid_n, classes, "-grid-classes", cfg);
+    load_checked_weights(net, cfg, weights, LAYERS_FROZEN);
+    net->train = 0;
     frozen_net *teacher = make_frozen_net(net, cfg);
-    label_set labels = labels_path ? read_label_set(labels_path) : default_label_set(teacher->classes);
-    if (labels.n != teacher->classes)
-        inv_die("%s has %d labels but %s has %d classes", labels_path, labels.n, cfg, teacher->classes);
-    check_labels_not_in_path(&labels, out);
     if (teacher->nbn == 0 && p.bn > 0) inv_warn("%s has no batch_normalize layers: the BN-statistic term is empty (this is DeepDream)", cfg);
     if (net->c != 1 && net->c != 3) inv_die("%s: %d input channels; images can be written for 1 or 3", cfg, net->c);
     int nbatches = (n + p.batch - 1) / p.batch;
     int *targets = make_targets(p.targets, nbatches * p.batch, teacher->classes, seed);
+    // The grid keeps only the images it shows, taken as batches finish.
+    class_grid grid = make_class_grid(grid_list, grid_n, targets, n, teacher->classes, GRID_COLS, net->c, net->h, net->w);
 
     uint64_t run_id = dream_run_id(icfg, cfg, weights, seed, n, &labels);
     int done = file_exists(out) ? finished_batches(out, run_id) : 0;
@@ -165,7 +199,7 @@ int run_dream(int argc, char **argv)
 
     synth *s = make_synth(teacher, NULL, &p);
     size_t im_size = (size_t)net->c * net->h * net->w;
-    float *images = xcalloc((size_t)nbatches * p.batch * im_size, sizeof(float));
+    float *batch_images = xcalloc((size_t)p.batch * im_size, sizeof(float));
     dream_progress d = {now_seconds(), 0, (long)(nbatches - done) * (p.iterations + p.lowres_iterations), nbatches, p.log_every, isatty(2), {NULL, 0, 0}};
     text_log_add(&d.csv, "batch,stage,iteration,lr,total,ce,bn,tv_l1,tv_l2,l2,target_p\n");
     if (done) {
@@ -173,19 +207,22 @@ int run_dream(int argc, char **argv)
         fprintf(stderr, "dream: resuming %s after %d finished batch%s\n", out, done, done > 1 ? "es" : "");
     }
     size_t list_cap = (size_t)n * (strlen(out) + 64) + 1;
+    for (int k = 0; k < labels.n; ++k) list_cap += (size_t)(n / labels.n + 1) * strlen(labels.names[k]);
     char *list = xcalloc(list_cap, 1);
     size_t list_len = 0;
     int save_c = p.gray ? 1 : net->c;
     // Batches are independent (each has its own seed), so a resumed run
-    // reloads the finished ones and continues exactly where it stopped.
+    // continues exactly where it stopped; of its finished batches it reads
+    // back only the images the grid shows.
     for (int b = 0; b < nbatches; ++b) {
-        float *batch_images = images + (size_t)b * p.batch * im_size;
         if (b >= done) synth_batch(s, targets + b * p.batch, ((uint64_t)seed << 32) ^ (uint64_t)b, b, batch_images, on_iteration, &d);
         for (int i = 0; i < p.batch && b * p.batch + i < n; ++i) {
             int k = b * p.batch + i;
+            float *im = batch_images + i * im_size;
             snprintf(path, sizeof path, "%s/images/%06d_%s.png", out, k, labels.names[targets[k]]);
-            if (b >= done) save_png(path, batch_images + i * im_size, save_c, net->h, net->w);
-            else load_png(path, batch_images + i * im_size, net->c, net->h, net->w);
+            if (b >= done) save_png(path, im, save_c, net->h, net->w);
+            else if (class_grid_wants(&grid, targets[k])) load_png(path, im, net->c, net->h, net->w);
+            class_grid_add(&grid, targets[k], im);
             list_len += snprintf(list + list_len, list_cap - list_len, "%s\n", path);
         }
         if (b < done) continue;
@@ -198,6 +235,10 @@ int run_dream(int argc, char **argv)
     }
     if (d.tty) fprintf(stderr, "\n");
 
+    // The grid first and dream.data last: a run that stops on the way leaves
+    // no .data pointing at a dataset without its list or labels.
+    snprintf(path, sizeof path, "%s/grid.png", out);
+    save_class_grid(path, &grid);
     snprintf(path, sizeof path, "%s/train.list", out);
     save_text(path, list);
     size_t lab_cap = 64;
@@ -211,12 +252,11 @@ int run_dream(int argc, char **argv)
              teacher->classes, out, out, out, out);
     snprintf(path, sizeof path, "%s/dream.data", out);
     save_text(path, data);
-    snprintf(path, sizeof path, "%s/grid.png", out);
-    save_class_grid(path, images, targets, n, teacher->classes, 10, net->c, net->h, net->w, 2);
     printf("dream: %d images in %s (%.1f s); list %s/train.list, data %s/dream.data, grid %s/grid.png\n",
            n, out, now_seconds() - d.start, out, out, out);
 
-    free(lab); free(list); free(images); free(targets); free(d.csv.s);
+    free(lab); free(list); free(batch_images); free(targets); free(d.csv.s); free(grid_list);
+    free_class_grid(&grid);
     free_synth(s);
     free_label_set(&labels);
     free_frozen_net(teacher);
