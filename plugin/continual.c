@@ -1,6 +1,7 @@
 // `darknet inversion continual`: class-incremental learning without the old
-// data. The old network's [connected] head is widened to the old plus the new
-// classes, every old parameter is kept, and Darknet's own
+// data. The old network's head (widen.h: the [convolutional] or [connected]
+// layer that gives the [softmax] its logits) is widened to the old plus the
+// new classes, every old parameter is kept, and Darknet's own
 // forward/backward/update_network train it on
 //   w_syn t^2 KL(p_old || p_new) on DeepInversion images of the old classes
 //   + w_ce CE on the new data + w_kd t^2 KL(p_old || p_new over the old classes) on the new data,
@@ -34,8 +35,11 @@ static void continual_help(const char *prog)
     printf("usage: %s inversion continual <inversion.cfg> <old.cfg> <old.weights> <new.data>\n"
            "                             -out DIR [-old-labels FILE] [-valid DATA] [-seed S] [-grid-classes LIST]\n\n"
            "Adds the classes of new.data to a trained classifier without its old training data. The old\n"
-           "network's head ([connected] output=K_old right before the final [softmax]) is widened to\n"
-           "K_old + K_new outputs, keeping every old parameter, and trained with the old cfg's [net] settings\n"
+           "network's head, the last layer with parameters before the final [softmax] -- a [convolutional]\n"
+           "with filters=K_old (any size, groups=1; e.g. a 1x1 convolution before or after a global [avgpool])\n"
+           "or a [connected] with output=K_old, with only [avgpool] or [dropout] between it and the [softmax] --\n"
+           "is widened to K_old + K_new filters/outputs, keeping every old parameter (before training the old\n"
+           "classes' logits are the old network's), and trained with the old cfg's [net] settings\n"
            "(policy, momentum, decay, max_batches) on\n"
            "  w_syn t^2 KL(p_old || p_new)   on [continual] images of the old classes, synthesized from the old\n"
            "                                 network with DeepInversion before training (p_old: 0 on the new classes)\n"
@@ -171,7 +175,9 @@ int run_continual(int argc, char **argv)
         inv_warn("[continual] syn_weight=0: the synthesized images in each batch carry no loss");
     classifier_data nd = read_classifier_data(newdata);
     classifier_list(&nd, "train");
-    char *wide = widen_head_cfg(ocfg, nd.classes, &c.k_old);
+    widen_head wh;
+    char *wide = widen_head_cfg(ocfg, nd.classes, &wh);
+    c.k_old = wh.k_old;
     c.k = c.k_old + nd.classes;
     label_set olds = old_labels ? read_label_set(old_labels) : default_label_set(c.k_old);
     if (olds.n != c.k_old) inv_die("%s holds %d labels, the old network %s has %d classes", old_labels, olds.n, ocfg, c.k_old);
@@ -188,9 +194,8 @@ int run_continual(int argc, char **argv)
     }
 
     network *onet = load_checked_network(ocfg, oweights, 0, LAYERS_FROZEN);
-    int oout = output_layer_index(onet);
-    if (onet->layers[oout].outputs != c.k_old)
-        inv_die("%s: the [connected] head has %d outputs but the network gives %d", ocfg, c.k_old, onet->layers[oout].outputs);
+    char err[1024];
+    if (check_widen_head(onet, &wh, ocfg, err, sizeof err)) inv_die("%s", err);
     student_state rs = {0, 0, 0};
     int resuming = student_read_backup(c.out, &rs);
     char path[4096];
@@ -201,8 +206,9 @@ int run_continual(int argc, char **argv)
     unlink(tmpcfg);
     free(tmpcfg);
     network *s = c.net;
-    int out = output_layer_index(s), head = out - 1;
-    if (!resuming) copy_params_widened(s, onet, head);
+    if (output_layer_index(s) != wh.softmax || s->layers[wh.softmax].inputs != c.k)
+        inv_die("internal: the widened network's [softmax] does not read %d logits", c.k);
+    if (!resuming) copy_params_widened(s, onet, wh.head);
     free_network(onet);
     network *ok = load_checked_network(ocfg, oweights, s->batch, LAYERS_FROZEN);
     c.old = make_frozen_net(ok, ocfg);
@@ -249,8 +255,9 @@ int run_continual(int argc, char **argv)
         student_restore_backup(s, c.out, &c.sp, &c.csv, "continual.csv", &rs, &c.r);
         fprintf(stderr, "continual: resuming from %s/backup at batch %d (%d synthesized images)\n", c.out, rs.batches, c.pool.n);
     }
-    fprintf(stderr, "continual: %s widened from %d to %d classes; %d synthesized + %d new images a batch; %d new training images\n",
-            ocfg, c.k_old, c.k, c.nsyn, s->batch - c.nsyn, c.newset.n);
+    fprintf(stderr, "continual: %s widened from %d to %d classes (the [%s] head at line %d); %d synthesized + %d new images a batch; "
+            "%d new training images\n", ocfg, c.k_old, c.k, wh.conv ? "convolutional" : "connected", wh.head_line, c.nsyn,
+            s->batch - c.nsyn, c.newset.n);
 
     // Up-front synthesis of the old classes; every batch is a resume point.
     int upfront = syn ? (p->cl_images + p->batch - 1) / p->batch : 0;

@@ -81,9 +81,9 @@ bad "new label containing an old one" "new label 'bag' ($T/sub.data) and old lab
 printf 'classes=4\ntrain=%s\nlabels=%s\n' "$T/newimg/train.list" "$T/new.labels" > "$T/four.data"
 bad ".data classes= disagree with its labels" "classes=4 but labels file $T/new.labels holds 5 labels" \
     "$DARKNET" inversion continual "$T/cl.cfg" "$T/old.cfg" $OW "$T/four.data" -old-labels "$T/old.labels"
-printf '[net]\nbatch=8\nwidth=28\nheight=28\nchannels=3\n[convolutional]\nbatch_normalize=1\nfilters=8\nsize=3\npad=1\nactivation=leaky\n[convolutional]\nfilters=5\nsize=1\nactivation=linear\n[avgpool]\n[softmax]\n' > "$T/avg.cfg"
-bad "head it cannot widen" "$T/avg.cfg: no classifier head it can extend" \
-    "$DARKNET" inversion continual "$T/cl.cfg" "$T/avg.cfg" $OW "$T/new.data" -old-labels "$T/old.labels"
+printf '[net]\nbatch=8\nwidth=28\nheight=28\nchannels=3\n[convolutional]\nbatch_normalize=1\nfilters=8\nsize=3\npad=1\nactivation=leaky\n[convolutional]\nfilters=5\nsize=1\nactivation=linear\n[maxpool]\nsize=2\n[softmax]\n' > "$T/max.cfg"
+bad "head it cannot widen" "$T/max.cfg:16: no classifier head it can extend: the [softmax] at line 18 reads [maxpool]" \
+    "$DARKNET" inversion continual "$T/cl.cfg" "$T/max.cfg" $OW "$T/new.data" -old-labels "$T/old.labels"
 bad "old labels of another count" "$T/new.labels holds 5 labels, the old network" \
     "$DARKNET" inversion continual "$T/cl.cfg" cfg/fmnist-teacher.cfg weights/fmnist-teacher.weights "$T/new.data" -old-labels "$T/new.labels"
 bad "valid data of another class count" "$T/new.data has 5 classes; after continual learning the network has 10" \
