@@ -38,8 +38,14 @@ static void calibrate_bn(network *net)
     for (int i = 0; i < net->n; ++i) {
         layer *l = &net->layers[i];
         if (!l->batch_normalize || !l->rolling_variance || !l->variance) continue;
+        // A channel whose batch variance is far below its layer's (two
+        // samples at a 1x1 map can nearly agree) would amplify its input
+        // without bound: floored at a tenth of the layer's mean.
+        double mean_var = 0;
+        for (int k = 0; k < l->out_c; ++k) mean_var += l->variance[k] / l->out_c;
+        float floor_var = (float)fmax(0.1 * mean_var, 1e-6);
         for (int k = 0; k < l->out_c; ++k) {
-            float var = l->variance[k] > 1e-6f ? l->variance[k] : 1e-6f;
+            float var = l->variance[k] > floor_var ? l->variance[k] : floor_var;
             l->rolling_mean[k] = l->mean[k] + 0.2f * calib_normal() * sqrtf(var);
             l->rolling_variance[k] = var * (0.5f + 1.5f * calib_uniform());
         }

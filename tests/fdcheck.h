@@ -17,8 +17,10 @@ static double loss_at(synth *s, const float *x, const int *t)
 
 // Directional derivatives along the gradient, nrandom random directions and
 // ncoords single coordinates (the largest gradients, where relative error is
-// meaningful in float32). Returns the number of directions that failed.
-static int check_synth_dirs(synth *s, const char *netname, const char *term, int smooth, int nrandom, int ncoords)
+// meaningful in float32); grad_tol: the relative tolerance along the gradient.
+// Returns the number of directions that failed.
+static int check_synth_dirs(synth *s, const char *netname, const char *term, int smooth, int nrandom, int ncoords,
+                            double grad_tol)
 {
     frozen_net *f = s->teacher;
     int batch = s->batch;
@@ -44,7 +46,7 @@ static int check_synth_dirs(synth *s, const char *netname, const char *term, int
     float *v = calloc(n, sizeof(float));
     int bad = 0, nrand_end = 1 + nrandom;
     for (int dir = 0; dir < nrand_end + ncoords; ++dir) {
-        double tol = dir == 0 ? 1e-2 : dir < nrand_end ? (smooth ? 1e-2 : 0.15) : (smooth ? 2e-2 : 4e-2);
+        double tol = dir == 0 ? grad_tol : dir < nrand_end ? (smooth ? 1e-2 : 0.15) : (smooth ? 2e-2 : 4e-2);
         memset(v, 0, n * sizeof(float));
         if (dir == 0) {
             for (size_t i = 0; i < n; ++i) v[i] = g[i] / (float)sqrt(gnorm / n);
@@ -82,7 +84,7 @@ static int check_synth_dirs(synth *s, const char *netname, const char *term, int
 // The gradient, two random directions and the six largest coordinates.
 static inline void check_synth(synth *s, const char *netname, const char *term, int smooth)
 {
-    check_synth_dirs(s, netname, term, smooth, 2, 6);
+    check_synth_dirs(s, netname, term, smooth, 2, 6, 1e-2);
 }
 
 #endif

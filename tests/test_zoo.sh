@@ -24,6 +24,12 @@ if [ ! -x $RW ]; then
 fi
 printf '[inversion]\nbatch=2\niterations=2\nimages=2\nlog_every=1\n[bn_stat]\nweight=0.01\n[adam]\nwarmup=0\n' > "$T/inv.cfg"
 
+# A zoo cfg with [net] batch=2 (random_weights -bn-stats takes batch
+# statistics; Darknet allocates every layer's outputs for it), subdivisions=1.
+net_cfg() {
+    sed '/^[[:space:]]*batch[[:space:]]*=/d; /^[[:space:]]*subdivisions[[:space:]]*=/d' $ZOO/$1.cfg |
+        sed '0,/^\[net\]/s//[net]\nbatch=2\nsubdivisions=1/'
+}
 # The value of the first KEY= line of a cfg.
 cfg_key() { sed -n "s/^$2=//p" "$1" | head -1; }
 # Classes: the outputs of the last layer before [softmax] (filters= or output=).
@@ -35,8 +41,7 @@ is_png() { [ "$(od -An -c -j1 -N3 "$1" | tr -d ' ')" = PNG ]; }
 start=$(date +%s)
 for net in $NETS; do
     t0=$(date +%s)
-    # batch=1: Darknet allocates every layer's outputs for the cfg's batch.
-    sed 's/^batch=.*/batch=1/; s/^subdivisions=.*/subdivisions=1/' $ZOO/$net.cfg > "$T/$net.cfg"
+    net_cfg $net > "$T/$net.cfg"
     W=$T/$net.weights D=$T/$net
     if ! $RW "$T/$net.cfg" "$W" -seed 1 -bn-stats >"$T/$net.rw.log" 2>&1; then
         echo "FAIL $net: random weights: $(tail -1 "$T/$net.rw.log")"; failed=$((failed + 1)); continue
@@ -78,7 +83,7 @@ done
 
 # A softmax tree (darknet9000) has no backward the frozen network could use.
 if [ -z "${ZOO_NETS:-}" ]; then
-    sed 's/^batch=.*/batch=1/; s/^subdivisions=.*/subdivisions=1/' $ZOO/darknet9000.cfg > "$T/d9k.cfg"
+    net_cfg darknet9000 > "$T/d9k.cfg"
     $RW "$T/d9k.cfg" "$T/d9k.weights" -seed 1 >/dev/null 2>&1
     expect_fail "darknet9000 refused, naming its [softmax] tree" "[softmax]" \
         "$DARKNET" inversion dream "$T/inv.cfg" "$T/d9k.cfg" "$T/d9k.weights" -out "$T/d9k"

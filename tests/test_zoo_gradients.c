@@ -4,7 +4,7 @@
 // width/height set to SIZE (and [crop] sizes SIZE - 8), random parameters and
 // trained-looking BN statistics. Each network runs in a child process, so that
 // one that is refused or crashes is named and the others still run.
-//   test_zoo_gradients [net ...]   (default: the whole zoo)
+//   test_zoo_gradients [net or path/to.cfg ...]   (default: the whole zoo)
 #include <errno.h>
 #include <sys/wait.h>
 
@@ -57,11 +57,15 @@ static char *reduced_cfg(const char *path, int *size)
 }
 
 // One network, in the child: the total loss with every term on, the gradient
-// direction and two random ones (random directions loose: leaky/ReLU kinks).
+// direction and two random ones. Tolerances are loose for kinks: a deep
+// leaky/ReLU network crosses thousands of them along any finite step (5% along
+// the gradient, 15% along random directions); the mistakes this guards
+// against (a layer's backward off by a factor, a lost branch) are far larger.
 static void check_zoo_network(const char *name)
 {
     char path[256], label[64];
-    snprintf(path, sizeof path, ZOO_DIR "%s.cfg", name);
+    if (strchr(name, '/')) snprintf(path, sizeof path, "%s", name);   // a cfg outside the zoo
+    else snprintf(path, sizeof path, ZOO_DIR "%s.cfg", name);
     int size;
     char *text = reduced_cfg(path, &size);
     CHECK(text != NULL, "%s: cfg readable", name);
@@ -77,7 +81,7 @@ static void check_zoo_network(const char *name)
     p.ce = 1; p.bn = 0.05; p.first_bn_multiplier = 10; p.tv_l1 = 0.3; p.tv_l2 = 0.1; p.l2 = 0.2;
     synth *s = make_synth(f, NULL, &p);
     snprintf(label, sizeof label, "%s at %dx%d", name, size, size);
-    check_synth_dirs(s, label, "total", 0, 2, 0);
+    check_synth_dirs(s, label, "total", 0, 2, 0, 5e-2);
     free_synth(s);
     free_frozen_net(f);
     free_network(net);
