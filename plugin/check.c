@@ -16,8 +16,8 @@
 static const struct { const char *name; int frozen; } sections[] = {
     {"net", 1}, {"network", 1}, {"convolutional", 1}, {"conv", 1}, {"connected", 1}, {"conn", 1},
     {"maxpool", 1}, {"max", 1}, {"avgpool", 1}, {"avg", 1}, {"shortcut", 1}, {"route", 1},
-    {"dropout", 1}, {"softmax", 1}, {"soft", 1}, {"cost", 1},
-    {"deconvolutional", 0}, {"deconv", 0}, {"local", 0}, {"crop", 0}, {"detection", 0},
+    {"dropout", 1}, {"softmax", 1}, {"soft", 1}, {"cost", 1}, {"crop", 1},
+    {"deconvolutional", 0}, {"deconv", 0}, {"local", 0}, {"detection", 0},
     {"region", 0}, {"yolo", 0}, {"iseg", 0}, {"activation", 0}, {"logistic", 0}, {"l2norm", 0},
     {"crnn", 0}, {"gru", 0}, {"lstm", 0}, {"rnn", 0}, {"reorg", 0}, {"lrn", 0},
     {"normalization", 0}, {"batchnorm", 0}, {"upsample", 0},
@@ -35,6 +35,7 @@ const char *layer_type_name(LAYER_TYPE t)
     case DROPOUT: return "dropout";
     case SOFTMAX: return "softmax";
     case COST: return "cost";
+    case CROP: return "crop";
     case BATCHNORM: return "batchnorm";
     default: return "unsupported";
     }
@@ -74,6 +75,7 @@ static const struct { const char *sections, *keys; } positive_keys[] = {
     {" convolutional conv deconvolutional deconv local ", " filters size stride groups "},
     {" connected conn ", " output "},
     {" maxpool max ", " size stride "},
+    {" crop ", " crop_height crop_width "},
 };
 
 static int is_positive_key(const char *section, const char *key)
@@ -141,6 +143,11 @@ int check_cfg_text(const char *text, size_t len, const char *cfg, int batch, lay
             if (eq) {
                 *eq = 0;
                 char *key = trim(kv), *value = trim(eq + 1), *end;
+                // Darknet reads the tree file while parsing (and exits when it
+                // is missing); the plugin's losses assume one flat softmax.
+                if ((!strcmp(section, "softmax") || !strcmp(section, "soft")) && !strcmp(key, "tree"))
+                    CFG_FAIL("%s:%d: layer %d [%s] tree=%s: hierarchical softmax (a softmax tree) is not supported", cfg,
+                             lineno, layer, section, value);
                 if (is_positive_key(section, key)) {
                     errno = 0;
                     long v = strtol(value, &end, 10);   // Darknet's atoi reads the leading digits
@@ -259,6 +266,10 @@ static void check_layer_types(const network *net, const char *cfg, layer_set all
             inv_die("%s: layer %d: binary/xnor convolutions are not supported", cfg, i);
         if (allowed == LAYERS_FROZEN && !strcmp(layer_type_name(l->type), "unsupported"))
             inv_die("%s: layer %d is not supported: inversion cannot differentiate it", cfg, i);
+        // Darknet's crop would read outside its input (or divide by zero).
+        if (l->type == CROP && (l->out_h > l->h || l->out_w > l->w))
+            inv_die("%s: layer %d [crop]: crop_height=%d crop_width=%d is larger than its %dx%d input", cfg, i, l->out_h,
+                    l->out_w, l->w, l->h);
     }
 }
 

@@ -124,10 +124,26 @@ frozen_net *make_frozen_net(network *net, const char *cfg)
             l->forward = forward_frozen_maxpool;
             l->backward = backward_frozen_maxpool;
             break;
+        case CROP:
+#ifdef GPU
+            // Darknet's GPU crop rescales the network's input in place and
+            // samples bilinearly at half-pixel offsets: not the CPU's crop.
+            if (net->gpu_index >= 0)
+                inv_die("%s: layer %d [crop] is not supported on the GPU: run with -nogpu", cfg, i);
+#endif
+            l->forward = forward_frozen_crop;
+            l->backward = backward_frozen_crop;
+            // Darknet gives a crop no delta: its own backward passes nothing back.
+            if (!l->delta) l->delta = xcalloc((size_t)l->outputs * l->batch, sizeof(float));
+            break;
         case AVGPOOL: l->backward = backward_frozen_avgpool; break;
         case SHORTCUT: l->backward = backward_frozen_shortcut; break;
         case ROUTE: l->backward = backward_frozen_route; break;
-        case DROPOUT: l->backward = backward_frozen_identity; break;
+        case DROPOUT:
+            // It shares its input's delta, which a crop only has from here on.
+            if (!l->delta && i > 0 && l->output == net->layers[i - 1].output) l->delta = net->layers[i - 1].delta;
+            l->backward = backward_frozen_identity;
+            break;
         case SOFTMAX: l->backward = backward_frozen_softmax; break;
         case COST: l->backward = backward_frozen_identity; break;
         default: inv_die("%s: layer %d (%s) cannot be differentiated by inversion", cfg, i, layer_type_name(l->type));

@@ -4,7 +4,8 @@
 // frozen network and accumulates into the input delta (maxpool, avgpool,
 // shortcut, route, softmax); convolutional and connected layers get the
 // inference-mode BN derivative plus R_feature, and no weight gradients;
-// dropout and cost are the identity.
+// dropout and cost are the identity. [crop] is refused (make_frozen_net):
+// Darknet's GPU crop rescales the input in place and samples bilinearly.
 #ifdef GPU
 #include <string.h>
 

@@ -26,11 +26,14 @@ void forward_frozen_convolutional(layer l, network net);
 void backward_frozen_convolutional(layer l, network net);
 void forward_frozen_maxpool(layer l, network net);
 void backward_frozen_maxpool(layer l, network net);
+void forward_frozen_crop(layer l, network net);
+void backward_frozen_crop(layer l, network net);
 // Whether the layer's backward can overwrite all of its input's delta
 // (frozen_net.assign): a convolution whose output has its input's size, a
-// max-pool whose windows tile the input.
+// max-pool whose windows tile the input, a crop as large as its input.
 int conv_covers_input(const layer *l);
 int maxpool_covers_input(const layer *l);
+int crop_covers_input(const layer *l);
 // What a max-pool's backward passes to plane (b, c) of its input, into
 // d[h*w]: each window's delta at its maximum, 0 elsewhere. first_index: the
 // index (as pool->indexes count) of the pool's first input value.

@@ -54,7 +54,7 @@ static void plan_delta_writes(frozen_net *f)
     for (int i = 0; i < n; ++i) {
         layer *l = &net->layers[i];
         int covers = (l->type == CONVOLUTIONAL && conv_covers_input(l)) || (l->type == MAXPOOL && maxpool_covers_input(l)) ||
-                     l->type == CONNECTED || l->type == SOFTMAX;
+                     (l->type == CROP && crop_covers_input(l)) || l->type == CONNECTED || l->type == SOFTMAX;
         f->assign[i] = !zero_all && covers && writers[i] == 1;
     }
     // A max-pool that alone writes the whole delta of the convolution below

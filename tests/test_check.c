@@ -31,6 +31,17 @@ int main(void)
     CHECK(fails("[net]\n[conv]\n[network]\n", 0, LAYERS_TRAIN, "x.cfg:3: a second [network] section"), "two nets");
     CHECK(fails("[net]\n[conv]\n[yolo]\n", 0, LAYERS_FROZEN, "x.cfg:3: layer 1 [yolo] is not supported"), "frozen set");
     CHECK(!fails("[net]\n[conv]\n[yolo]\n", 0, LAYERS_TRAIN, "x"), "training set takes [yolo]");
+    CHECK(!fails("[net]\n[crop]\ncrop_height=2\ncrop_width=2\n[conv]\n", 0, LAYERS_FROZEN, "x"), "frozen set takes [crop]");
+    CHECK(fails("[net]\n[crop]\ncrop_height=0\n", 0, LAYERS_FROZEN, "x.cfg:3: [crop] crop_height=0: must be a positive integer"),
+          "crop height 0");
+    // A softmax tree (darknet9000.cfg): Darknet reads the tree file while
+    // parsing; refused first, for every layer set.
+    CHECK(fails("[net]\n[conv]\n[avgpool]\n\n[softmax]\ngroups=1\n tree = data/9k.tree\n[cost]\n", 0, LAYERS_FROZEN,
+                "x.cfg:7: layer 2 [softmax] tree=data/9k.tree: hierarchical softmax (a softmax tree) is not supported"),
+          "softmax tree");
+    CHECK(fails("[net]\n[conv]\n[soft]\ntree=\n", 0, LAYERS_TRAIN, "x.cfg:4: layer 1 [soft] tree=: hierarchical softmax"),
+          "softmax tree, training set, empty value");
+    CHECK(!fails("[net]\n[conv]\ntree=1\n[softmax]\n#tree=x\n", 0, LAYERS_FROZEN, "x"), "tree= elsewhere or commented out");
     CHECK(fails("width=3\n", 0, LAYERS_TRAIN, "x.cfg: no [net] section"), "no net");
     CHECK(fails("[net]\nwidth=3\n", 0, LAYERS_TRAIN, "x.cfg: the cfg has no layers"), "no layers");
     CHECK(fails("", 0, LAYERS_TRAIN, "x.cfg: no [net] section"), "empty");

@@ -1,6 +1,7 @@
-// The frozen network's own forward (batched convolution, max-pool) must
+// The frozen network's own forward (batched convolution, max-pool, crop) must
 // compute what Darknet's forward computes, layer by layer, including Darknet's
-// reading of 1x1 strided convolutions and its max-pool window offset.
+// reading of 1x1 strided convolutions, its max-pool window offset and its
+// inference-mode crop.
 #include <float.h>
 #include <math.h>
 
@@ -27,6 +28,21 @@ static const char *nets[] = {
     "[maxpool]\nsize=2\nstride=2\n"
     "[convolutional]\nfilters=3\nsize=3\nstride=1\npad=1\nactivation=relu\n"
     "[maxpool]\nsize=2\nstride=2\n"
+    "[connected]\noutput=3\nactivation=linear\n[softmax]\n",
+    // Darknet's centre crop at inference: first (values kept, noadjust) and
+    // after a convolution (values mapped to 2v - 1), odd and even margins.
+    "[net]\nwidth=11\nheight=9\nchannels=3\n"
+    "[crop]\ncrop_height=6\ncrop_width=8\nnoadjust=1\nflip=1\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\nstride=1\npad=1\nactivation=leaky\n"
+    "[crop]\ncrop_height=3\ncrop_width=5\nflip=1\nshift=.2\n"
+    "[connected]\noutput=4\nactivation=linear\n[softmax]\n",
+    // As vgg-16 and strided: values mapped to 2v - 1 by the first layer; then
+    // values kept, and a crop as large as its input.
+    "[net]\nwidth=10\nheight=10\nchannels=3\n"
+    "[crop]\ncrop_height=7\ncrop_width=7\nflip=1\nangle=0\nsaturation=1\nexposure=1\nshift=.2\n"
+    "[convolutional]\nfilters=5\nsize=3\nstride=2\npad=1\nactivation=relu\n"
+    "[crop]\ncrop_height=2\ncrop_width=3\nnoadjust=1\n"
+    "[crop]\ncrop_height=2\ncrop_width=3\n"
     "[connected]\noutput=3\nactivation=linear\n[softmax]\n",
 };
 
@@ -84,6 +100,8 @@ int main(void)
             for (size_t j = 0; j < m; ++j)
                 worst = fmax(worst, fabs((double)net->layers[i].output[j] - ref[i][j]) / (1e-3 + .1 * rms + fabs(ref[i][j])));
             CHECK(worst < 1e-5, "net %zu layer %d: frozen forward differs from Darknet's by %g (relative)", k, i, worst);
+            if (i == 0 && net->layers[i].type == CROP)   // the same arithmetic on the same input
+                CHECK(!memcmp(net->layers[i].output, ref[i], m * sizeof(float)), "net %zu: the first crop differs from Darknet's", k);
             if (ref_index[i]) {
                 // The frozen network runs in slices of the batch: its indexes
                 // count from the slice's first image.

@@ -107,6 +107,8 @@ int main(void)
     check_network("resnet", net_resnet, 4, 1);
     check_network("misc", net_misc, 2, 0);
     check_network("pool", net_pool, 3, 0);
+    check_network("crop", net_crop, 3, 1);
+    check_network("crop_mid", net_crop_mid, 4, 0);   // its total's random directions: small beside tv_l1's kinks
     check_compete();
     return test_summary();
 }

@@ -55,6 +55,32 @@ static const char *net_pool =
     "[maxpool]\nsize=2\nstride=2\n"
     "[connected]\noutput=3\nactivation=linear\n[softmax]\n";
 
+// Darknet's [crop] as vgg-16 and strided use it: first, so that its backward
+// writes the input gradient (values mapped to 2v - 1, an off-centre window of
+// an odd-sized input, training-only keys that inference ignores); one after a
+// BN convolution, whose delta outside the window must be zeroed before each
+// backward; one as large as its input, whose backward overwrites the
+// convolution's delta whole.
+static const char *net_crop =
+    "[net]\nwidth=11\nheight=10\nchannels=3\n"
+    "[crop]\ncrop_height=8\ncrop_width=7\nflip=1\nangle=7\nsaturation=1.5\nexposure=1.5\nshift=.2\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\nstride=1\npad=1\nactivation=logistic\n"
+    "[crop]\ncrop_height=5\ncrop_width=6\nnoadjust=1\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=3\nsize=3\nstride=2\npad=1\nactivation=tanh\n"
+    "[crop]\ncrop_height=3\ncrop_width=3\n"
+    "[connected]\noutput=3\nactivation=linear\n[softmax]\n";
+
+// A crop after a convolution whose delta a route also writes, so the crop
+// must add to it; a dropout sharing the crop's delta.
+static const char *net_crop_mid =
+    "[net]\nwidth=8\nheight=8\nchannels=2\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\nstride=1\npad=1\nactivation=tanh\n"
+    "[crop]\ncrop_height=5\ncrop_width=6\n"
+    "[dropout]\nprobability=.5\n"
+    "[route]\nlayers=-1,-3\n"
+    "[connected]\noutput=6\nbatch_normalize=1\nactivation=logistic\n"
+    "[connected]\noutput=3\nactivation=linear\n[softmax]\n";
+
 // A student for the resnet teacher (same input, 4 classes) for the competition term.
 static const char *net_student =
     "[net]\nwidth=8\nheight=8\nchannels=3\n"
