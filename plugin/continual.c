@@ -22,6 +22,7 @@
 #include "inversion.h"
 #include "grid.h"
 #include "labels.h"
+#include "memory.h"
 #include "netstate.h"
 #include "pool.h"
 #include "rng.h"
@@ -54,7 +55,8 @@ static void continual_help(const char *prog)
            "                   with the old and new labels, every [continual] valid_every batches and at the end\n"
            "  -seed S          random seed (default 1)\n"
            "  -grid-classes LIST  old classes shown in grid.png, one row each, e.g. 0,5,17 or 0-9 (at most 100;\n"
-           "                   default: the first 10 old classes among the synthesized images)\n\n"
+           "                   default: the first 10 old classes among the synthesized images)\n"
+           MEMORY_HELP "\n"
            "Rerun the same command after an interruption: it continues from DIR/backup.\n"
            "The [continual] keys are listed by: %s inversion dream --help\n", prog, prog);
 }
@@ -193,6 +195,19 @@ int run_continual(int argc, char **argv)
         classifier_list(&vd, "valid");
     }
 
+    memory_plan mem = {0};
+    net_memory om = memory_add_network(&mem, "network", ocfg, LAYERS_TRAIN, -1);   // the widened head: a few rows more
+    memory_add_network(&mem, "old network", ocfg, LAYERS_FROZEN, om.cfg_batch);
+    if (p->cl_images > 0) {
+        memory_add_network(&mem, "synthesis", ocfg, LAYERS_FROZEN, 0);
+        memory_add_synth(&mem, &om, p);
+    }
+    int pool_images = p->cl_images > 0 ? (p->cl_images + p->batch - 1) / p->batch * p->batch : 0;
+    memory_add_pool(&mem, pool_images, &om);
+    memory_add_list(&mem, "new images", newdata, "train", &om);
+    if (valid_data) memory_add_list(&mem, "-valid images", valid_data, "valid", &om);
+    memory_add_grid(&mem, pool_images, c.k_old, &om);
+    check_memory(&mem, icfg, p->batch);
     network *onet = load_checked_network(ocfg, oweights, 0, LAYERS_FROZEN);
     char err[1024];
     if (check_widen_head(onet, &wh, ocfg, err, sizeof err)) inv_die("%s", err);

@@ -13,6 +13,7 @@
 #include "imageio.h"
 #include "inversion.h"
 #include "labels.h"
+#include "memory.h"
 #include "rng.h"
 #include "synth.h"
 #include "util.h"
@@ -36,7 +37,8 @@ static void dream_help(const char *prog)
            "                (ImageNet's short names) then match one class each\n"
            "  -grid-classes LIST  classes shown in grid.png, one row each, e.g. 0,5,17 or 0-9 (at most 100;\n"
            "                default: the first 10 classes among the images); 10 images per row, shrunk to keep\n"
-           "                the grid within 1536x1536 pixels\n\n"
+           "                the grid within 1536x1536 pixels\n"
+           MEMORY_HELP "\n"
            "inversion cfg keys (section, key, default, meaning):\n", prog);
     print_inversion_cfg_keys(stdout);
 }
@@ -173,6 +175,12 @@ int run_dream(int argc, char **argv)
     if (p.compete > 0) inv_die("%s: [compete] weight needs a student being distilled; dream has none (set it to 0, or use distill)", icfg);
     int n = opt_int(argc, argv, "-n", p.images ? p.images : p.batch);
     if (n <= 0) inv_die("-n must be positive");
+    memory_plan mem = {0};
+    net_memory tm = memory_add_network(&mem, "teacher", cfg, LAYERS_FROZEN, 0);
+    memory_add_synth(&mem, &tm, &p);
+    memory_add(&mem, "images", (double)n * tm.c * tm.h * tm.w * sizeof(float), 0, 0);
+    memory_add_grid(&mem, n, tm.classes, &tm);
+    check_memory(&mem, icfg, p.batch);
     label_set labels = {0, NULL};
     if (labels_path) labels = read_label_lines(labels_path);
     network *net = load_checked_network(cfg, NULL, p.batch, LAYERS_FROZEN);

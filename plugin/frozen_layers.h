@@ -8,6 +8,8 @@
 // frozen_run.c: the slices and the per-thread workspaces (make_frozen_net).
 void make_frozen_slices(frozen_net *f);
 void free_frozen_slices(frozen_net *f);
+// How many slices a batch is cut into on `threads` threads, and the images of the largest.
+void frozen_slicing(int batch, int threads, int *nslices, int *chunk);
 // Layer l restricted to images [b0, b0 + nb) of its batch (per-image buffers offset).
 layer layer_images(const layer *l, int b0, int nb);
 // Which slice a layer function was called on (-1: the whole network).

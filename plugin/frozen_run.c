@@ -65,14 +65,21 @@ static void plan_delta_writes(frozen_net *f)
     free(writers);
 }
 
+void frozen_slicing(int batch, int threads, int *nslices, int *chunk)
+{
+    int per_round = threads * SLICE_IMAGES;
+    int n = threads * ((batch + per_round - 1) / per_round);
+    if (n > batch) n = batch;
+    *nslices = n;
+    *chunk = (batch + n - 1) / n;
+}
+
 void make_frozen_slices(frozen_net *f)
 {
     plan_delta_writes(f);
     network *net = f->net;
-    int batch = net->batch, threads = omp_get_max_threads();
-    int per_round = threads * SLICE_IMAGES;
-    int n = threads * ((batch + per_round - 1) / per_round);
-    if (n > batch) n = batch;
+    int batch = net->batch, threads = omp_get_max_threads(), n, chunk;
+    frozen_slicing(batch, threads, &n, &chunk);
     f->threads = threads;
     f->nslices = n;
     f->slices = xcalloc(n, sizeof *f->slices);
