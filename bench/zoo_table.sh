@@ -42,9 +42,9 @@ copy_cfg() {
 # ✓, or the verb's first error line (Markdown-safe).
 cell() {  # rc, log
     if [ "$1" = 0 ]; then echo "✓"; return; fi
-    line=$(grep -m1 -iE 'error|refus|not supported|cannot|killed|fault' "$2" || tail -1 "$2")
+    line=$(sed 's/^[0-9]*\.[0-9]* //' "$2" | grep -m1 -iE 'error|refus|not supported|cannot|killed|fault' || tail -1 "$2")
     [ -n "$line" ] || line="exit $1"
-    printf '%s' "$line" | sed 's/^darknet inversion: error: //; s/|/\\|/g' | cut -c1-160
+    printf '%s' "$line" | sed 's/^darknet inversion: error: //; s/|/\\|/g' | cut -c1-240
 }
 weights() {  # net: $O/w/NET.weights, made once
     [ -s "$O/w/$1.weights" ] && return 0
