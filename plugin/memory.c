@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 
 #include "dataset.h"
+#include "grid.h"
 #include "direct_conv.h"
 #include "frozen_layers.h"
 #include "util.h"
@@ -225,9 +226,12 @@ void memory_add_grid(memory_plan *p, int n, int classes, const net_memory *t)
     // images themselves dominate.
     const int cols = 10, scale = 2, gap = 2;
     double W = cols * (t->w * scale + gap) + gap, H = classes * ((double)t->h * scale + gap) + gap;
+    // The grid is at most GRID_MAX_SIDE pixels each way and GRID_MAX_ROWS classes (grid.h).
+    if (W > GRID_MAX_SIDE) W = GRID_MAX_SIDE;
+    if (H > GRID_MAX_SIDE) H = GRID_MAX_SIDE;
     int oc = t->c == 1 ? 1 : 3;
     double shown = 0;
-    for (int k = 0; k < classes; ++k) {
+    for (int k = 0; k < classes && k < GRID_MAX_ROWS; ++k) {
         int of_k = n / classes + (k < n % classes);
         shown += of_k < cols ? of_k : cols;
     }
