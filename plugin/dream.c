@@ -144,13 +144,13 @@ static int *make_targets(const char *spec, int n, int classes, unsigned seed)
 static label_set dream_labels(label_set l, const char *path, int ids, int classes, const char *cfg, const char *out)
 {
     if (!path) l = default_label_set(classes);
-    if (l.n < classes) inv_die("%s has %d labels but %s has %d classes", path, l.n, cfg, classes);
     if (l.n > classes)
         inv_warn("%s has %d labels, %s has %d classes: using the first %d, as Darknet does", path, l.n, cfg, classes, classes);
     truncate_label_set(&l, classes);
     if (ids) add_label_ids(&l);
     check_label_set(&l, path ? path : "the default labels",
-                    ids ? "a name holds another's id: rename it" : "-label-ids makes every label unique by prefixing its class number (c0000_tench)");
+                    ids ? "a name holds another's id: rename it" : "-label-ids writes label k as c<k>_<label> (c0000_tench, spaces as '_'): unique, and contained in no other");
+    if (l.n < classes) inv_die("%s has %d labels but %s has %d classes", path, l.n, cfg, classes);
     check_labels_not_in_path(&l, out);
     return l;
 }
@@ -214,8 +214,8 @@ int run_dream(int argc, char **argv)
         reload_losses(&d, out, done);
         fprintf(stderr, "dream: resuming %s after %d finished batch%s\n", out, done, done > 1 ? "es" : "");
     }
-    size_t list_cap = (size_t)n * (strlen(out) + 64) + 1;
-    for (int k = 0; k < labels.n; ++k) list_cap += (size_t)(n / labels.n + 1) * strlen(labels.names[k]);
+    size_t list_cap = 1;
+    for (int k = 0; k < n; ++k) list_cap += strlen(out) + strlen(labels.names[targets[k]]) + 32;
     char *list = xcalloc(list_cap, 1);
     size_t list_len = 0;
     int save_c = p.gray ? 1 : net->c;

@@ -20,10 +20,10 @@ DREAM="$DARKNET inversion dream $T/inv.cfg $T/net.cfg"
 
 # Refused before any work: the weights file given does not even exist.
 expect_fail "substring labels refused" "label 'kit fox' contains label 'ox' (classes 0 and 107)" $DREAM "$T/none.weights" -labels $NAMES -out "$T/out"
-expect_fail "the refusal names the way out" "-label-ids makes every label unique" $DREAM "$T/none.weights" -labels $NAMES -out "$T/out"
+expect_fail "the refusal names the way out" "-label-ids writes label k as c<k>_<label>" $DREAM "$T/none.weights" -labels $NAMES -out "$T/out"
 check "refused: nothing written" [ ! -e "$T/out" ]
 head -5 $NAMES > "$T/five.labels"
-expect_fail "too few labels" "has 5 labels but $T/net.cfg has 1000 classes" $DREAM "$T/net.weights" -labels "$T/five.labels" -out "$T/out"
+expect_fail "too few labels" "has 5 labels but $T/net.cfg has 1000 classes" $DREAM "$T/net.weights" -labels "$T/five.labels" -label-ids -out "$T/out"
 expect_fail "grid class out of range" "-grid-classes: class 1000, but $T/net.cfg has 1000 classes" $DREAM "$T/net.weights" -grid-classes 3,1000 -out "$T/out"
 expect_fail "malformed grid classes" "-grid-classes 3,x: expected class numbers" $DREAM "$T/net.weights" -grid-classes 3,x -out "$T/out"
 check "bad options: nothing written" [ ! -e "$T/out" ]
