@@ -1,7 +1,7 @@
 // The memory estimate against the real peak: plans a dream's networks and
 // synthesis (memory.c), then loads, freezes and runs one DeepInversion
 // iteration at that batch and prints the process's peak resident set.
-//   memory_check <teacher.cfg> <teacher.weights> <batch>
+//   memory_check <teacher.cfg> <teacher.weights> <batch>   (built and run by bench/memory_table.sh)
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +43,7 @@ int main(int argc, char **argv)
     int *targets = xcalloc(p.batch, sizeof(int));
     float *images = xcalloc((size_t)p.batch * f->inputs, sizeof(float));
     synth_batch(s, targets, 1, 0, images, NULL, NULL);
-    printf("estimate took %.2f s; peak resident %.0f MiB\n", t1 - t0, status_kb("VmHWM") / 1024);
+    printf("estimate %.0f MiB (in %.2f s); peak resident %.0f MiB\n", memory_plan_bytes(&mem, p.batch) / (1 << 20), t1 - t0,
+           status_kb("VmHWM") / 1024);
     return 0;
 }

@@ -195,18 +195,7 @@ int run_continual(int argc, char **argv)
         classifier_list(&vd, "valid");
     }
 
-    memory_plan mem = {0};
-    net_memory om = memory_add_network(&mem, "network", ocfg, LAYERS_TRAIN, -1);   // the widened head: a few rows more
-    memory_add_network(&mem, "old network", ocfg, LAYERS_FROZEN, om.cfg_batch);
-    if (p->cl_images > 0) {
-        memory_add_network(&mem, "synthesis", ocfg, LAYERS_FROZEN, 0);
-        memory_add_synth(&mem, &om, p);
-    }
-    int pool_images = p->cl_images > 0 ? (p->cl_images + p->batch - 1) / p->batch * p->batch : 0;
-    memory_add_pool(&mem, pool_images, &om);
-    memory_add_list(&mem, "new images", newdata, "train", &om);
-    if (valid_data) memory_add_list(&mem, "-valid images", valid_data, "valid", &om);
-    memory_add_grid(&mem, pool_images, c.k_old, &om);
+    memory_plan mem = plan_continual_memory(p, ocfg, c.k_old, newdata, valid_data);
     check_memory(&mem, icfg, p->batch);
     network *onet = load_checked_network(ocfg, oweights, 0, LAYERS_FROZEN);
     char err[1024];

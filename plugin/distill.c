@@ -128,23 +128,7 @@ int run_distill(int argc, char **argv)
     if (!synthesizing && !pool_data) inv_die("%s: nothing to distill on: set [distill] images or every, or give -pool DATA", icfg);
     if (p->distill_every > 0 && p->compete <= 0)
         inv_warn("[distill] every=%d without [compete] weight: new batches are plain DeepInversion", p->distill_every);
-    memory_plan mem = {0};
-    net_memory sm = memory_add_network(&mem, "student", scfg, LAYERS_TRAIN, -1);
-    net_memory tm = memory_add_network(&mem, "teacher", tcfg, LAYERS_FROZEN, sm.cfg_batch);
-    if (synthesizing) {
-        memory_add_network(&mem, "synthesis teacher", tcfg, LAYERS_FROZEN, 0);
-        if (p->compete > 0) memory_add_network(&mem, "competing student", scfg, LAYERS_FROZEN, 0);
-        memory_add_synth(&mem, &tm, p);
-    }
-    int pool_images = (p->distill_images + p->batch - 1) / p->batch * p->batch;
-    if (p->distill_every > 0) {
-        int rounds = sm.max_batches / p->distill_every * p->batch;
-        pool_images += p->distill_max_images && p->distill_max_images < rounds ? p->distill_max_images : rounds;
-    }
-    memory_add_pool(&mem, pool_images, &tm);
-    if (pool_data) memory_add_list(&mem, "-pool images", pool_data, "train", &tm);
-    if (valid_data) memory_add_list(&mem, "-valid images", valid_data, "valid", &tm);
-    memory_add_grid(&mem, pool_images, tm.classes, &tm);
+    memory_plan mem = plan_distill_memory(p, tcfg, scfg, synthesizing, pool_data, valid_data);
     check_memory(&mem, icfg, p->batch);
     srand((unsigned)d.seed);   // Darknet initialises weights with rand()
     student_state rs = {0, 0, 0};

@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "dataset.h"
 #include "grid.h"
@@ -18,9 +21,9 @@
 
 // Darknet's parser fills every weight with rand_normal() or rand_uniform(),
 // which takes seconds on the large zoo networks (7 s for resnet152). The
-// estimate needs only the shapes: while it parses, these return 0 at once,
-// and the library's own (called through its PLT, as gemm is) are not called,
-// so their random state, and rand()'s, stay as they were.
+// estimate needs only the shapes: while it parses, these return 0 at once
+// instead of calling the library's own (which the library calls through its
+// PLT, as it does gemm).
 static int shapes_only;
 
 float rand_normal(void)
@@ -74,7 +77,7 @@ static double channel_floats(const layer *l, int n)
     return (double)n * (l->batch_normalize ? 6 : 1);
 }
 
-net_memory network_memory(const char *cfg, layer_set use)
+static net_memory measure_network(const char *cfg, layer_set use)
 {
     net_memory m;
     memset(&m, 0, sizeof m);
@@ -137,6 +140,34 @@ net_memory network_memory(const char *cfg, layer_set use)
     m.chunk_image = F * (cols + rows);
     m.layer_bytes = (double)net->n * sizeof(layer);
     free_network(net);
+    return m;
+}
+
+// The parse runs in a child process, so that the run's own heap is as it
+// would be without the estimate (freeing a network raises glibc's dynamic
+// mmap threshold and leaves touched pages in the heap). A bad cfg: the child
+// has printed the error.
+net_memory network_memory(const char *cfg, layer_set use)
+{
+    int fd[2];
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = pipe(fd) ? -1 : fork();
+    if (pid < 0) return measure_network(cfg, use);
+    if (pid == 0) {
+        close(fd[0]);
+        net_memory m = measure_network(cfg, use);
+        _exit(write(fd[1], &m, sizeof m) == (ssize_t)sizeof m ? 0 : 1);
+    }
+    close(fd[1]);
+    net_memory m;
+    size_t got = 0;
+    ssize_t r;
+    while (got < sizeof m && (r = read(fd[0], (char *)&m + got, sizeof m - got)) > 0) got += r;
+    close(fd[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    if (got != sizeof m || !WIFEXITED(status) || WEXITSTATUS(status)) exit(1);
     return m;
 }
 
@@ -236,6 +267,49 @@ void memory_add_grid(memory_plan *p, int n, int classes, const net_memory *t)
         shown += of_k < cols ? of_k : cols;
     }
     memory_add(p, "grid", W * H * oc * 2 + shown * oc * t->h * t->w * scale * scale, 0, 0);
+}
+
+memory_plan plan_distill_memory(const inversion_params *p, const char *tcfg, const char *scfg, int synthesizing,
+                                const char *pool_data, const char *valid_data)
+{
+    memory_plan mem = {0};
+    net_memory sm = memory_add_network(&mem, "student", scfg, LAYERS_TRAIN, -1);
+    net_memory tm = memory_add_network(&mem, "teacher", tcfg, LAYERS_FROZEN, sm.cfg_batch);
+    if (synthesizing) {
+        memory_add_network(&mem, "synthesis teacher", tcfg, LAYERS_FROZEN, 0);
+        if (p->compete > 0) memory_add_network(&mem, "competing student", scfg, LAYERS_FROZEN, 0);
+        memory_add_synth(&mem, &tm, p);
+    }
+    // Up front, then a batch every [distill] every student batches, up to max_images.
+    int pool = (p->distill_images + p->batch - 1) / p->batch * p->batch;
+    if (p->distill_every > 0) {
+        int rounds = sm.max_batches / p->distill_every * p->batch;
+        pool += p->distill_max_images && p->distill_max_images < rounds ? p->distill_max_images : rounds;
+    }
+    memory_add_pool(&mem, pool, &tm);
+    if (pool_data) memory_add_list(&mem, "-pool images", pool_data, "train", &tm);
+    if (valid_data) memory_add_list(&mem, "-valid images", valid_data, "valid", &tm);
+    memory_add_grid(&mem, pool, tm.classes, &tm);
+    return mem;
+}
+
+memory_plan plan_continual_memory(const inversion_params *p, const char *ocfg, int k_old, const char *new_data, const char *valid_data)
+{
+    memory_plan mem = {0};
+    // The widened network is the old one with a few more rows in its head.
+    net_memory om = memory_add_network(&mem, "network", ocfg, LAYERS_TRAIN, -1);
+    memory_add_network(&mem, "old network", ocfg, LAYERS_FROZEN, om.cfg_batch);
+    int pool = 0;
+    if (p->cl_images > 0) {
+        memory_add_network(&mem, "synthesis", ocfg, LAYERS_FROZEN, 0);
+        memory_add_synth(&mem, &om, p);
+        pool = (p->cl_images + p->batch - 1) / p->batch * p->batch;
+    }
+    memory_add_pool(&mem, pool, &om);
+    memory_add_list(&mem, "new images", new_data, "train", &om);
+    if (valid_data) memory_add_list(&mem, "-valid images", valid_data, "valid", &om);
+    memory_add_grid(&mem, pool, k_old, &om);
+    return mem;
 }
 
 double memory_plan_bytes(const memory_plan *p, int batch)

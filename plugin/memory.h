@@ -63,6 +63,13 @@ void memory_add_grid(memory_plan *p, int n, int classes, const net_memory *t);
 // The whole plan at an [inversion] batch of `batch`.
 double memory_plan_bytes(const memory_plan *p, int batch);
 
+// The plans of distill (its student, teacher, synthesis, pool, -pool and
+// -valid images, grid) and continual (the widened and old networks,
+// synthesis, pool, new and -valid images, grid).
+memory_plan plan_distill_memory(const inversion_params *p, const char *tcfg, const char *scfg, int synthesizing,
+                                const char *pool_data, const char *valid_data);
+memory_plan plan_continual_memory(const inversion_params *p, const char *ocfg, int k_old, const char *new_data, const char *valid_data);
+
 // Prints "memory: about X at batch B (part X, ...; Y available)" on stderr, or
 // dies naming icfg with the figures and the largest [inversion] batch that
 // would fit, when the run cannot fit.
