@@ -4,77 +4,13 @@
 #include <math.h>
 
 #include "check.h"
+#include "fdcheck.h"
 #include "frozen.h"
 #include "icfg.h"
 #include "rng.h"
 #include "synth.h"
 #include "testlib.h"
 #include "test_nets.h"
-
-static double loss_at(synth *s, const float *x, const int *t)
-{
-    synth_record r;
-    return synth_loss(s, x, t, NULL, &r);
-}
-
-// Directional derivatives along random directions, and single coordinates
-// (the largest gradients, where relative error is meaningful in float32).
-static void check_synth(synth *s, const char *netname, const char *term, int smooth)
-{
-    frozen_net *f = s->teacher;
-    int batch = s->batch;
-    size_t n = (size_t)batch * f->inputs;
-    rng r = make_rng(42);
-    float *x = calloc(n, sizeof(float)), *g = calloc(n, sizeof(float)), *xp = calloc(n, sizeof(float));
-    int targets[8];
-    for (int b = 0; b < batch; ++b) targets[b] = b % f->classes;
-    for (size_t i = 0; i < n; ++i) x[i] = (float)(0.1 + 0.8 * rng_uniform(&r));
-    synth_record rec;
-    synth_loss(s, x, targets, g, &rec);
-    double gnorm = 0;
-    for (size_t i = 0; i < n; ++i) gnorm += (double)g[i] * g[i];
-    CHECK(gnorm > 0, "%s/%s: zero gradient", netname, term);
-    float *gsave = calloc(n, sizeof(float));
-    memcpy(gsave, g, n * sizeof(float));
-    // Kinks (ReLU-like activations, max-pool switches, |.| in tv_l1) and
-    // float32 rounding each spoil some step sizes; a wrong gradient is wrong
-    // at every step size, so the best agreement over several steps is taken.
-    // Directions: the gradient itself (largest signal over float32 noise), two
-    // random ones (small derivatives that cross many kinks: loose unless the
-    // network is smooth), and the six largest single coordinates.
-    float *v = calloc(n, sizeof(float));
-    for (int dir = 0; dir < 9; ++dir) {
-        double tol = dir == 0 ? 1e-2 : dir < 3 ? (smooth ? 1e-2 : 0.15) : (smooth ? 2e-2 : 4e-2);
-        memset(v, 0, n * sizeof(float));
-        if (dir == 0) {
-            for (size_t i = 0; i < n; ++i) v[i] = g[i] / (float)sqrt(gnorm / n);
-        } else if (dir < 3) {
-            for (size_t i = 0; i < n; ++i) v[i] = (float)rng_normal(&r);
-        } else {
-            size_t best = 0;
-            for (size_t i = 0; i < n; ++i) if (fabsf(g[i]) > fabsf(g[best])) best = i;
-            v[best] = 1;
-            g[best] = 0;   // the next largest next time; gsave keeps the value
-        }
-        double an = 0;
-        for (size_t i = 0; i < n; ++i) an += (double)(dir < 3 ? g[i] : gsave[i]) * v[i];
-        double best_err = 1e30, best_fd = 0;
-        const double steps[] = {1e-2, 3e-3, 1e-3, 3e-4, 1e-4};
-        for (int k = 0; k < 5; ++k) {
-            for (size_t i = 0; i < n; ++i) xp[i] = x[i] + (float)steps[k] * v[i];
-            double lp = loss_at(s, xp, targets);
-            for (size_t i = 0; i < n; ++i) xp[i] = x[i] - (float)steps[k] * v[i];
-            double lm = loss_at(s, xp, targets);
-            double fd = (lp - lm) / (2 * steps[k]);
-            double err = fabs(fd - an) / fmax(fmax(fabs(fd), fabs(an)), 1e-4);
-            if (err < best_err) best_err = err, best_fd = fd;
-        }
-        CHECK(best_err < tol, "%s/%s direction %d: analytic %.6g, finite difference %.6g (rel err %.3g)", netname, term, dir, an, best_fd, best_err);
-    }
-    free(v);
-    free(gsave);
-    free(x); free(g); free(xp);
-}
 
 static void check_term(const char *netname, frozen_net *f, inversion_params p, const char *term, int smooth)
 {
