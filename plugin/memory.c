@@ -1,7 +1,6 @@
 #define _GNU_SOURCE
 #include "memory.h"
 
-
 #include <ctype.h>
 #include <dlfcn.h>
 #include <math.h>
