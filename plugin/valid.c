@@ -19,7 +19,7 @@ int run_valid(int argc, char **argv)
                 "  (or -list), one crop per image: an image of another size than the network's is scaled to cover\n"
                 "  it and centre-cropped, as stock Darknet's single-crop validation does. Images are read a chunk\n"
                 "  at a time, so any list fits in memory.\n"
-                "  -batch N     images per forward pass (default 100)\n"
+                "  -batch N     images per forward pass (default 100, or the list's size if smaller)\n"
                 "  -per-class   per-class lines also for more than 100 classes\n", argv[0]);
         return wants_help(argc, argv) ? 0 : 1;
     }
@@ -27,11 +27,15 @@ int run_valid(int argc, char **argv)
     const char *flags[] = {"-per-class", NULL};
     opt_check(argc, argv, 6, with_value, flags);
     const char *datafile = argv[3], *cfg = argv[4], *weights = argv[5];
-    int batch = opt_int(argc, argv, "-batch", 100);
-    if (batch <= 0) inv_die("-batch must be positive");
     classifier_data d = read_classifier_data(datafile);
     const char *list = opt_str(argc, argv, "-list", NULL);
     if (!list) list = classifier_list(&d, "valid");
+    // Darknet allocates every layer's output for the whole batch: no larger
+    // than the list (8 images of a 448-px network need no batch of 100).
+    int images;
+    free_lines(read_lines(list, "image list", &images), images);
+    int batch = opt_int(argc, argv, "-batch", images < 100 ? (images > 0 ? images : 1) : 100);
+    if (batch <= 0) inv_die("-batch must be positive");
     network *net = load_checked_network(cfg, weights, batch, LAYERS_TRAIN);
     print_network_cost(stderr, net, cfg);
     report_classifier_classes(net, list, &d, weights, opt_has(argc, argv, "-per-class"));
