@@ -33,7 +33,8 @@ int run_valid(int argc, char **argv)
     // Darknet allocates every layer's output for the whole batch: no larger
     // than the list (8 images of a 448-px network need no batch of 100).
     int images;
-    free_lines(read_lines(list, "image list", &images), images);
+    char **lines = read_lines(list, "image list", &images);
+    free_lines(lines, images);
     int batch = opt_int(argc, argv, "-batch", images < 100 ? (images > 0 ? images : 1) : 100);
     if (batch <= 0) inv_die("-batch must be positive");
     network *net = load_checked_network(cfg, weights, batch, LAYERS_TRAIN);
