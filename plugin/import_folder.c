@@ -342,6 +342,21 @@ static void split_class(image_vec *v, float fraction, int seed, const char *name
     free(valid);
 }
 
+static void free_folder_set(folder_set *fs)
+{
+    for (int k = 0; k < fs->classes; ++k) {
+        for (int s = 0; s < SPLITS; ++s) {
+            for (int i = 0; i < fs->img[k][s].n; ++i) free(fs->img[k][s].v[i].path);
+            free(fs->img[k][s].v);
+        }
+        free(fs->labels[k]);
+    }
+    free(fs->img);
+    free(fs->labels);
+    free_names(fs->names, fs->classes);
+    free(fs->first_unreadable);
+}
+
 static void image_name(char *buf, size_t n, int index, const char *cls, const char *ext)
 {
     snprintf(buf, n, "%06d_%s.%s", index, cls, ext);
@@ -693,6 +708,7 @@ int run_import_folder(int argc, char **argv)
         printf("skipped %d image%s stb cannot read, first: %s\n", fs.skipped_unreadable, fs.skipped_unreadable == 1 ? "" : "s", fs.first_unreadable);
     if (fs.skipped_loose) printf("skipped %d image%s outside class folders\n", fs.skipped_loose, fs.skipped_loose == 1 ? "" : "s");
     printf("data file: %s/%s.data\n", out, name);
+    free_folder_set(&fs);
     free(root);
     free(source);
     free(parent);
