@@ -162,8 +162,7 @@ int run_continual(int argc, char **argv)
     if (!c.out) inv_die("continual needs -out DIR");
     const char *old_labels = opt_str(argc, argv, "-old-labels", NULL), *valid_data = opt_str(argc, argv, "-valid", NULL);
     uint64_t seed = (uint64_t)opt_int(argc, argv, "-seed", 1);
-    const char *grid_spec = opt_str(argc, argv, "-grid-classes", NULL);
-    int *grid_list = NULL, grid_n = grid_spec ? parse_grid_classes(grid_spec, "-grid-classes", &grid_list) : 0;
+    int *grid_list = NULL, grid_n = opt_grid_classes(argc, argv, &grid_list);
 
     // Everything is checked before any work or any file.
     c.p = read_inversion_cfg(icfg);

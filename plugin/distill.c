@@ -118,8 +118,7 @@ int run_distill(int argc, char **argv)
     const char *pool_data = opt_str(argc, argv, "-pool", NULL), *valid_data = opt_str(argc, argv, "-valid", NULL);
     const char *labels_path = opt_str(argc, argv, "-labels", NULL);
     d.seed = (uint64_t)opt_int(argc, argv, "-seed", 1);
-    const char *grid_spec = opt_str(argc, argv, "-grid-classes", NULL);
-    int *grid_list = NULL, grid_n = grid_spec ? parse_grid_classes(grid_spec, "-grid-classes", &grid_list) : 0;
+    int *grid_list = NULL, grid_n = opt_grid_classes(argc, argv, &grid_list);
 
     // Everything is checked before any work or any file.
     d.p = read_inversion_cfg(icfg);

@@ -167,8 +167,7 @@ int run_dream(int argc, char **argv)
     if (!out) inv_die("dream needs -out DIR");
     unsigned seed = (unsigned)opt_int(argc, argv, "-seed", 1);
     const char *labels_path = opt_str(argc, argv, "-labels", NULL);
-    const char *grid_spec = opt_str(argc, argv, "-grid-classes", NULL);
-    int *grid_list = NULL, grid_n = grid_spec ? parse_grid_classes(grid_spec, "-grid-classes", &grid_list) : 0;
+    int *grid_list = NULL, grid_n = opt_grid_classes(argc, argv, &grid_list);
 
     // Everything is validated before the output directory is touched.
     inversion_params p = read_inversion_cfg(icfg);

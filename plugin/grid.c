@@ -58,6 +58,13 @@ int parse_grid_classes(const char *spec, const char *flag, int **list)
     return n;
 }
 
+int opt_grid_classes(int argc, char **argv, int **list)
+{
+    const char *spec = opt_str(argc, argv, "-grid-classes", NULL);
+    *list = NULL;
+    return spec ? parse_grid_classes(spec, "-grid-classes", list) : 0;
+}
+
 void class_grid_check_list(const int *list, int n, int classes, const char *flag, const char *net)
 {
     for (int i = 0; i < n; ++i)

@@ -31,6 +31,8 @@ grid_layout class_grid_layout(int rows, int cols, int h, int w);
 // GRID_MAX_ROWS classes; *list is malloc'd. Range checks need the class
 // count: class_grid_check_list.
 int parse_grid_classes(const char *spec, const char *flag, int **list);
+// The verbs' -grid-classes option, parsed (0 and *list NULL when absent).
+int opt_grid_classes(int argc, char **argv, int **list);
 void class_grid_check_list(const int *list, int n, int classes, const char *flag, const char *net);
 
 // Rows: the classes of `list` in its order (nlist > 0), else the first

@@ -523,7 +523,7 @@ static void report_sizes(const folder_set *fs, int s)
     printf("\n");
     int dims = 0;
     for (int j = 1; j < n; ++j) dims |= sizes[j].w != sizes[0].w || sizes[j].h != sizes[0].h;
-    if (dims) inv_warn("%s images differ in size: this plugin's train and valid need every image at the network's size (stock Darknet resizes)", split_names[s]);
+    if (dims) inv_warn("%s images differ in size: this plugin's verbs scale and centre-crop each to the network's input, stock Darknet resizes it", split_names[s]);
     free(sizes);
 }
 
