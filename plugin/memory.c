@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "dataset.h"
+#include "device.h"
 #include "direct_conv.h"
 #include "frozen_layers.h"
 #include "grid.h"
@@ -83,9 +84,14 @@ static net_memory measure_network(const char *cfg, layer_set use)
     memset(&m, 0, sizeof m);
     m.frozen = use == LAYERS_FROZEN;
     m.cfg_batch = cfg_batch(cfg, &m.max_batches);
+    // Shapes only, and on the host: this runs in a forked child, where the
+    // CUDA runtime the parent has initialised (device_select) cannot be used.
+    int gpu = inv_gpu;
+    inv_gpu = -1;
     shapes_only = 1;
     network *net = load_checked_network(cfg, NULL, 1, use);
     shapes_only = 0;
+    inv_gpu = gpu;
     m.c = net->c, m.h = net->h, m.w = net->w;
     m.classes = net->layers[output_layer_index(net)].outputs;
     const double F = sizeof(float);
