@@ -172,18 +172,58 @@ void atomic_abort(atomic_file *a)
     a->tmp = a->path = NULL;
 }
 
+// Whether the process `pid` can still be writing a file last modified at
+// `written`. A killed run may linger as a zombie that nobody reaps (a
+// container's init, `timeout -s KILL` dying with its child), and a pid may
+// have been reused by a process started after the file's last write: neither
+// is a writer. Without /proc, any existing process counts as one.
+static int writer_alive(long pid, time_t written)
+{
+    if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) return 0;
+    char path[64], text[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 1;
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = 0;
+    const char *p = strrchr(text, ')');   // the command name may hold spaces
+    if (!p || p[1] != ' ') return 1;
+    char state = p[2];
+    if (state == 'Z' || state == 'X' || state == 'x') return 0;
+    // Field 22, the start time in clock ticks after boot; fields 3.. follow ')'.
+    unsigned long long start = 0;
+    int field = 3;
+    for (p += 2; *p && field < 22; ++p)
+        if (*p == ' ') ++field;
+    if (field != 22 || sscanf(p, "%llu", &start) != 1) return 1;
+    long ticks = sysconf(_SC_CLK_TCK);
+    unsigned long long boot = 0;
+    f = fopen("/proc/stat", "r");
+    if (!f) return 1;
+    while (fgets(text, sizeof text, f))
+        if (sscanf(text, "btime %llu", &boot) == 1) break;
+    fclose(f);
+    if (!boot || ticks <= 0) return 1;
+    // btime has whole seconds: allow two either way.
+    return (time_t)(boot + start / (unsigned long long)ticks) <= written + 2;
+}
+
 // A file a killed run was writing: "<name>.tmp.<pid>" (atomic_open) whose
-// process is gone. A live writer's file is left alone.
-static int stale_temp(const char *name)
+// writer is gone. A live writer's file is left alone.
+static int stale_temp(const char *dir, const char *name)
 {
     const char *t = strstr(name, ".tmp.");
-    if (!t) return 0;
-    for (const char *c = t + 5;; ++c) {
-        if (!*c) break;
+    if (!t || !t[5]) return 0;
+    for (const char *c = t + 5; *c; ++c)
         if (*c < '0' || *c > '9') return 0;
-    }
     long pid = strtol(t + 5, NULL, 10);
-    return pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+    if (pid <= 0) return 0;
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (stat(path, &st) != 0) return 0;
+    return !writer_alive(pid, st.st_mtime);
 }
 
 static void remove_stale_temps(const char *dir)
@@ -193,7 +233,7 @@ static void remove_stale_temps(const char *dir)
     struct dirent *e;
     char path[4096];
     while ((e = readdir(d)))
-        if (stale_temp(e->d_name)) {
+        if (stale_temp(dir, e->d_name)) {
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
             unlink(path);
         }

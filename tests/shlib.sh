@@ -1,7 +1,7 @@
-# Helpers for the shell tests: $DARKNET, scratch_dir NAME, check NAME CMD...
-# and expect_fail NAME MSG CMD..., ending with summary, which prints
-# "N passed, N failed".
-passed=0; failed=0
+# Helpers for the shell tests: $DARKNET, scratch_dir NAME, check NAME CMD...,
+# expect_fail NAME MSG CMD... and skip NAME (a check that cannot run here),
+# ending with summary, which prints "N passed, N failed[, N skipped]".
+passed=0; failed=0; skipped=0
 # The program under test (make sanitize runs the suite on ./darknet-asan).
 DARKNET=${DARKNET:-./darknet}; export DARKNET
 # T: a fresh directory for the test's files, removed when the shell exits.
@@ -20,7 +20,11 @@ expect_fail() {
     if [ $rc -ne 0 ] && printf '%s' "$err" | grep -qF -- "$msg"; then passed=$((passed + 1))
     else failed=$((failed + 1)); echo "FAIL $name (exit $rc): expected '$msg', got: $(printf '%s' "$err" | tail -3)"; fi
 }
+skip() {
+    skipped=$((skipped + 1)); echo "skip $1"
+}
 summary() {
-    echo "$passed passed, $failed failed"
+    if [ $skipped -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"
+    else echo "$passed passed, $failed failed"; fi
     [ $failed -eq 0 ]
 }

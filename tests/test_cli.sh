@@ -81,10 +81,25 @@ done
 dead=4194305   # above the kernel's largest pid_max: never a live process (a reaped pid could be reused)
 echo partial > "$T/cut/images/000001_x.png.tmp.$dead"
 echo live > "$T/cut/grid.png.tmp.$$"
+# A killed run nobody reaped (a zombie) writes nothing; nor does a process that
+# reused a pid after the file's last write.
+sh -c 'sleep 0 & echo $! > "$1"; exec sleep 30' sh "$T/zombie.pid" & holder=$!
+while [ ! -s "$T/zombie.pid" ]; do sleep 0.1; done
+zombie=$(cat "$T/zombie.pid"); sleep 0.5
+echo partial > "$T/cut/images/000002_x.png.tmp.$zombie"
+echo old > "$T/cut/losses.csv.tmp.$$" && touch -d '1 hour ago' "$T/cut/losses.csv.tmp.$$"
 "$DARKNET" inversion dream "$T/three.cfg" $TCFG $TW -labels cfg/fmnist.labels -out "$T/cut" >/dev/null 2>&1
 check "resumed dream finishes" [ -s "$T/cut/dream.data" ]
 check "resumed dream removed a killed run's temporary" [ ! -e "$T/cut/images/000001_x.png.tmp.$dead" ]
 check "resumed dream kept a live process's temporary" [ -e "$T/cut/grid.png.tmp.$$" ]
+if grep -q '^State:.*Z' "/proc/$zombie/status" 2>/dev/null; then
+    check "resumed dream removed a zombie's temporary" [ ! -e "$T/cut/images/000002_x.png.tmp.$zombie" ]
+else
+    skip "resumed dream removed a zombie's temporary (no zombie to test with)"
+    rm -f "$T/cut/images/000002_x.png.tmp.$zombie"
+fi
+kill $holder 2>/dev/null; wait $holder 2>/dev/null
+check "resumed dream removed a temporary older than the process with its pid" [ ! -e "$T/cut/losses.csv.tmp.$$" ]
 rm -f "$T/cut/grid.png.tmp.$$"
 check "resumed dream: same images, grid and losses" sh -c "cd '$T' && for f in whole/images/*.png whole/grid.png whole/losses.csv; do cmp -s \$f cut/\${f#whole/} || exit 1; done"
 check "resumed dream: no temporary files" [ -z "$(find "$T/cut" -name '*.tmp.*')" ]

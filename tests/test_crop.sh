@@ -39,6 +39,6 @@ if [ -r $K9 ]; then
         "$DARKNET" inversion dream "$T/short.cfg" $K9 "$T/none.weights" -out "$T/k9"
     check "softmax tree: nothing written" [ ! -e "$T/k9" ]
 else
-    echo "skipped: $K9 not installed"
+    skip "softmax tree refused: $K9 not installed"
 fi
 summary

@@ -19,7 +19,7 @@ if ! mount -t tmpfs -o size=4m tmpfs "$M" 2>"$T/mount.err"; then
     if [ -z "$INV_ENOSPC_NS" ] && command -v unshare >/dev/null 2>&1 && unshare -rm true 2>/dev/null; then
         INV_ENOSPC_NS=1 exec unshare -rm sh "$0"
     fi
-    echo "SKIP full-disk test: cannot mount a tmpfs here (not root, no user namespaces): $why"
+    skip "full-disk test: cannot mount a tmpfs here (not root, no user namespaces): $why"
     summary; exit
 fi
 trap 'umount "$M" 2>/dev/null; [ -n "$KEEP" ] || rm -rf "$T"' EXIT

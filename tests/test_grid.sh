@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.." || exit 2
 
 scratch_dir grid
 NAMES=/usr/share/darknet/data/imagenet.shortnames.list
-[ -r $NAMES ] || { echo "skipped: $NAMES missing"; summary; exit; }
+[ -r $NAMES ] || { skip "ImageNet-label grid: $NAMES missing"; summary; exit; }
 # A cheap RGB classifier with ImageNet's 1000 classes, random weights.
 printf '[net]\nbatch=1\nwidth=16\nheight=16\nchannels=3\n\n[convolutional]\nbatch_normalize=1\nfilters=8\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n[avgpool]\n\n[connected]\noutput=1000\nactivation=linear\n\n[softmax]\n' > "$T/net.cfg"
 ${CC:-cc} -O1 -I/usr/lib/darknet/include -o "$T/random_weights" tests/random_weights.c \

@@ -91,5 +91,5 @@ if [ -z "${ZOO_NETS:-}" ]; then
     rm -f "$T/d9k.weights"
 fi
 echo "  whole zoo: $(( $(date +%s) - start )) s"
-[ -n "${ZOO_NETS:-}" ] && echo "  skipped: every zoo network not in ZOO_NETS ($ZOO_NETS), and the darknet9000 refusal"
+[ -n "${ZOO_NETS:-}" ] && skip "every zoo network not in ZOO_NETS ($ZOO_NETS), and the darknet9000 refusal"
 summary

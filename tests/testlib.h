@@ -1,5 +1,7 @@
 // Minimal test harness: CHECK records a failure with file:line and goes on;
-// each test program ends with "N passed, N failed" and exits non-zero on failure.
+// SKIP counts a check that cannot run on this machine, saying why; each test
+// program ends with "N passed, N failed[, N skipped]" and exits non-zero on
+// failure.
 #ifndef INV_TESTLIB_H
 #define INV_TESTLIB_H
 #include <stdio.h>
@@ -7,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int tests_passed, tests_failed;
+static int tests_passed, tests_failed, tests_skipped;
 
 #define CHECK(cond, ...)                                                       \
     do {                                                                       \
@@ -20,9 +22,18 @@ static int tests_passed, tests_failed;
         }                                                                      \
     } while (0)
 
+#define SKIP(...)                                                              \
+    do {                                                                       \
+        ++tests_skipped;                                                       \
+        printf("skip ");                                                       \
+        printf(__VA_ARGS__);                                                   \
+        printf("\n");                                                          \
+    } while (0)
+
 static inline int test_summary(void)
 {
-    printf("%d passed, %d failed\n", tests_passed, tests_failed);
+    if (tests_skipped) printf("%d passed, %d failed, %d skipped\n", tests_passed, tests_failed, tests_skipped);
+    else printf("%d passed, %d failed\n", tests_passed, tests_failed);
     return tests_failed ? 1 : 0;
 }
 
