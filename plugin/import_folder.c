@@ -483,9 +483,10 @@ static void remove_stale_dirs(const char *parent, const char *prefix)
         if (strncmp(e->d_name, prefix, n)) continue;
         char *end;
         long pid = strtol(e->d_name + n, &end, 10);
-        if (*end || pid <= 0 || (kill((pid_t)pid, 0) == 0 || errno != ESRCH)) continue;
+        if (*end || pid <= 0) continue;
         char *path = join(parent, e->d_name);
-        remove_tree(path);
+        struct stat st;
+        if (stat(path, &st) == 0 && !temp_writer_alive(pid, st.st_mtime)) remove_tree(path);
         free(path);
     }
     closedir(d);

@@ -172,12 +172,8 @@ void atomic_abort(atomic_file *a)
     a->tmp = a->path = NULL;
 }
 
-// Whether the process `pid` can still be writing a file last modified at
-// `written`. A killed run may linger as a zombie that nobody reaps (a
-// container's init, `timeout -s KILL` dying with its child), and a pid may
-// have been reused by a process started after the file's last write: neither
-// is a writer. Without /proc, any existing process counts as one.
-static int writer_alive(long pid, time_t written)
+// Reads /proc/<pid>/stat: the state (zombie or not) and field 22, the start time.
+int temp_writer_alive(long pid, time_t written)
 {
     if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) return 0;
     char path[64], text[1024];
@@ -223,7 +219,7 @@ static int stale_temp(const char *dir, const char *name)
     struct stat st;
     snprintf(path, sizeof path, "%s/%s", dir, name);
     if (stat(path, &st) != 0) return 0;
-    return !writer_alive(pid, st.st_mtime);
+    return !temp_writer_alive(pid, st.st_mtime);
 }
 
 static void remove_stale_temps(const char *dir)

@@ -3,6 +3,7 @@
 #define INV_UTIL_H
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
 // Print "darknet inversion: <message>" to stderr and exit(1).
 void inv_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
@@ -19,6 +20,13 @@ int opt_has(int argc, char **argv, const char *flag);
 // Dies naming the first argument from `first` on that is neither a known flag
 // (flags_with_value, flags_alone: NULL-terminated) nor a flag's value.
 void opt_check(int argc, char **argv, int first, const char **flags_with_value, const char **flags_alone);
+
+// Whether the process `pid` can still be writing a file last modified at
+// `written`. A killed run may linger as a zombie that nobody reaps (a
+// container's init, `timeout -s KILL` dying with its child), and a pid may
+// have been reused by a process started after the file's last write: neither
+// is a writer. Without /proc, any existing process counts as one.
+int temp_writer_alive(long pid, time_t written);
 
 // Atomic output: write to "<path>.tmp.<pid>", fsync, rename over path.
 // atomic_open dies with a clear error if the file cannot be created.
