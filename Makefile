@@ -3,14 +3,21 @@ DARKNET_INC ?= /usr/lib/darknet/include
 DARKNET_LIB ?= /usr/lib/darknet
 CC      ?= cc
 OPT     ?= -O3 -march=x86-64-v2 -fno-trapping-math
-CFLAGS  += $(OPT) -fopenmp -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration -Wno-format-truncation -I$(DARKNET_INC) -Iplugin \
-           -I/usr/include/stb -I/usr/include/x86_64-linux-gnu/openblas-pthread
+# plugin/<part>/: cli (verbs), net (loading, the frozen network), loss, synth,
+# train, io, kernels (SIMD and CUDA), util. Headers are included by name.
+PLUGIN_DIRS := $(sort $(dir $(wildcard plugin/*/*.c plugin/*/*.h)))
+CFLAGS  += $(OPT) -fopenmp -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration -Wno-format-truncation -I$(DARKNET_INC) \
+           $(PLUGIN_DIRS:%/=-I%) -I/usr/include/stb -I/usr/include/x86_64-linux-gnu/openblas-pthread
 LDLIBS  += -L$(DARKNET_LIB) -ldarknet -Wl,-rpath,$(DARKNET_LIB) -lopenblas -lstb -lm -lpthread -ldl
 
-SRC     := $(wildcard plugin/*.c)
-LIBSRC  := $(filter-out plugin/main.c,$(SRC))
-OBJ     := $(SRC:plugin/%.c=build/%.o)
-LIBOBJ  := $(LIBSRC:plugin/%.c=build/%.o)
+SRC     := $(wildcard plugin/*/*.c)
+HDR     := $(wildcard plugin/*/*.h)
+LIBSRC  := $(filter-out plugin/cli/main.c,$(SRC))
+# Objects are named by file alone (build/frozen.o): every source name is unique.
+OBJ     := $(addprefix build/,$(notdir $(SRC:.c=.o)))
+LIBOBJ  := $(addprefix build/,$(notdir $(LIBSRC:.c=.o)))
+vpath %.c $(PLUGIN_DIRS)
+vpath %.cu $(PLUGIN_DIRS)
 TESTSRC := $(wildcard tests/test_*.c)
 TESTBIN := $(TESTSRC:tests/%.c=build/tests/%)
 
@@ -19,7 +26,7 @@ all: darknet
 darknet: $(OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-build/%.o: plugin/%.c $(wildcard plugin/*.h) | build
+build/%.o: %.c $(HDR) | build
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 build/tests/%: tests/%.c tests/testlib.h $(LIBOBJ) | build

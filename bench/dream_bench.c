@@ -26,7 +26,7 @@
 #include <sys/resource.h>
 
 #include "augment.h"
-#include "check.h"
+#include "load_network.h"
 #include "flops.h"
 #include "frozen.h"
 #include "icfg.h"

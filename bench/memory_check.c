@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "load_network.h"
 #include "frozen.h"
 #include "icfg.h"
 #include "memory.h"

@@ -7,7 +7,7 @@
 BENCH_PYTHON ?= /usr/bin/python3
 BENCH_FLAGS ?=
 
-build/bench/dream_bench: bench/dream_bench.c $(LIBOBJ) $(wildcard plugin/*.h) | build
+build/bench/dream_bench: bench/dream_bench.c $(LIBOBJ) $(HDR) | build
 	mkdir -p build/bench
 	$(CC) $(CFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
 

@@ -14,13 +14,13 @@ FUZZ_CFLAGS   = $(filter-out -O% -march=% -Wno-format-truncation,$(CFLAGS)) $(FU
 FUZZ_TARGETS := icfg netcheck
 FUZZ_ARGS    ?= -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 
-$(FUZZ_DIR)/fuzz_icfg: tests/fuzz/fuzz_icfg.c plugin/icfg.c plugin/util.c plugin/icfg.h plugin/util.h
+$(FUZZ_DIR)/fuzz_icfg: tests/fuzz/fuzz_icfg.c plugin/cli/icfg.c plugin/util/util.c plugin/cli/icfg.h plugin/util/util.h
 	mkdir -p $(FUZZ_DIR)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_icfg.c plugin/icfg.c plugin/util.c -lm
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_icfg.c plugin/cli/icfg.c plugin/util/util.c -lm
 
-$(FUZZ_DIR)/fuzz_netcheck: tests/fuzz/fuzz_netcheck.c plugin/check.c plugin/util.c plugin/check.h plugin/util.h
+$(FUZZ_DIR)/fuzz_netcheck: tests/fuzz/fuzz_netcheck.c plugin/net/load_network.c plugin/util/util.c plugin/net/load_network.h plugin/util/util.h
 	mkdir -p $(FUZZ_DIR)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_netcheck.c plugin/check.c plugin/util.c \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_netcheck.c plugin/net/load_network.c plugin/util/util.c \
 	    -L$(DARKNET_LIB) -ldarknet -Wl,-rpath,$(DARKNET_LIB) -lm -lpthread
 
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)

@@ -84,16 +84,16 @@ GPU_CFLAGS  = $(filter-out -I$(DARKNET_INC),$(CFLAGS)) -I$(GPU_DIR)/include -I$(
 GPU_LDLIBS  = -L$(GPU_DIR) -ldarknet -Wl,-rpath,'$$ORIGIN/$(GPU_DIR)' -Wl,-rpath,'$$ORIGIN' -Wl,-rpath,$(CUDA_HOME)/lib64 \
               -L$(CUDA_HOME)/lib64 -L$(CUDNN_HOME)/lib64 -lcudart -lcublas -lcudnn -lstdc++ \
               -lopenblas -lstb -lm -lpthread -ldl
-GPU_NVFLAGS = -O2 -std=c++17 $(NVARCH) -Iplugin -Xcompiler -fPIC,-Wall
-GPU_CU      := $(wildcard plugin/*.cu)
-GPU_OBJ     := $(SRC:plugin/%.c=$(GPU_DIR)/obj/%.o) $(GPU_CU:plugin/%.cu=$(GPU_DIR)/obj/%.cu.o)
+GPU_NVFLAGS = -O2 -std=c++17 $(NVARCH) $(PLUGIN_DIRS:%/=-I%) -Xcompiler -fPIC,-Wall
+GPU_CU      := $(wildcard plugin/*/*.cu)
+GPU_OBJ     := $(OBJ:build/%=$(GPU_DIR)/obj/%) $(addprefix $(GPU_DIR)/obj/,$(notdir $(GPU_CU:.cu=.cu.o)))
 GPU_LIBOBJ  := $(filter-out $(GPU_DIR)/obj/main.o,$(GPU_OBJ))
 
-$(GPU_DIR)/obj/%.o: plugin/%.c $(wildcard plugin/*.h) $(GPU_LIB)
+$(GPU_DIR)/obj/%.o: %.c $(HDR) $(GPU_LIB)
 	@mkdir -p $(GPU_DIR)/obj
 	$(CC) $(GPU_CFLAGS) -c -o $@ $<
 
-$(GPU_DIR)/obj/%.cu.o: plugin/%.cu $(wildcard plugin/*.h)
+$(GPU_DIR)/obj/%.cu.o: %.cu $(HDR)
 	@mkdir -p $(GPU_DIR)/obj
 	$(NVCC) $(GPU_NVFLAGS) -c -o $@ $<
 

@@ -8,8 +8,8 @@
 SAN_DIR     := build-asan
 SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1
 SAN_CFLAGS   = $(filter-out -O% -march=%,$(CFLAGS)) $(SAN_FLAGS)
-SAN_OBJ     := $(SRC:plugin/%.c=$(SAN_DIR)/%.o)
-SAN_LIBOBJ  := $(LIBSRC:plugin/%.c=$(SAN_DIR)/%.o)
+SAN_OBJ     := $(OBJ:build/%=$(SAN_DIR)/%)
+SAN_LIBOBJ  := $(LIBOBJ:build/%=$(SAN_DIR)/%)
 SAN_TESTBIN := $(TESTSRC:tests/%.c=$(SAN_DIR)/tests/%)
 SAN_REPORTS := $(SAN_DIR)/reports
 # Bound on the whole suite under the sanitizers (seconds).
@@ -21,7 +21,7 @@ SAN_ZOO_NETS ?= cifar tiny resnet18 strided
 darknet-asan: $(SAN_OBJ)
 	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(SAN_DIR)/%.o: plugin/%.c $(wildcard plugin/*.h) | $(SAN_DIR)
+$(SAN_DIR)/%.o: %.c $(HDR) | $(SAN_DIR)
 	$(CC) $(SAN_CFLAGS) -c -o $@ $<
 
 $(SAN_DIR)/tests/%: tests/%.c tests/testlib.h $(SAN_LIBOBJ) | $(SAN_DIR)

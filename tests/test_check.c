@@ -1,6 +1,6 @@
 // The checks before Darknet's parser, on buffers: section errors with file and
 // line, the [net] batch override, NUL bytes, long lines; weights file sizes.
-#include "check.h"
+#include "load_network.h"
 #include "testlib.h"
 
 static int fails(const char *text, int batch, layer_set allowed, const char *msg)

@@ -6,7 +6,7 @@
 #include <math.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "load_network.h"
 #include "continual_loss.h"
 #include "netstate.h"
 #include "rng.h"

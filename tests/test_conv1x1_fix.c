@@ -3,7 +3,7 @@
 // fix_conv1x1_backward restores it (checked against finite differences).
 #include <math.h>
 
-#include "check.h"
+#include "load_network.h"
 #include "conv1x1_fix.h"
 #include "testlib.h"
 

@@ -1,4 +1,4 @@
-// The direct convolution (plugin/direct_conv.c) against a double-precision
+// The direct convolution (plugin/kernels/direct_conv.c) against a double-precision
 // definition of the convolution and of its adjoint, at shapes that exercise
 // the padding, planes narrower than the kernel, filter and channel counts that
 // are not multiples of the kernel's block of 4, and several images; and the

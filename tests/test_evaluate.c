@@ -1,6 +1,6 @@
 // Top-1 and top-5 counting of evaluate_classifier, on a network that is only
 // a [softmax] over its 25 inputs, so the images are the logits.
-#include "check.h"
+#include "load_network.h"
 #include "evaluate.h"
 #include "testlib.h"
 

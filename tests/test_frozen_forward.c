@@ -5,7 +5,7 @@
 #include <float.h>
 #include <math.h>
 
-#include "check.h"
+#include "load_network.h"
 #include "frozen.h"
 #include "rng.h"
 #include "testlib.h"

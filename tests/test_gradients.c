@@ -3,7 +3,7 @@
 // type and activation the frozen backward supports.
 #include <math.h>
 
-#include "check.h"
+#include "load_network.h"
 #include "fdcheck.h"
 #include "frozen.h"
 #include "icfg.h"

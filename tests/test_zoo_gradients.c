@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 
 #include "bn_calibrate.h"
-#include "check.h"
+#include "load_network.h"
 #include "fdcheck.h"
 #include "icfg.h"
 #include "util.h"

@@ -1,5 +1,5 @@
 // libFuzzer target: the checks that stand between a user's files and
-// Darknet's own parser and weights loader (plugin/check.c). Each input is
+// Darknet's own parser and weights loader (plugin/net/load_network.c). Each input is
 //   1. checked as a Darknet cfg's text (check_cfg_text), with and without a
 //      batch override, for both layer sets: it must be accepted or refused
 //      with a message; an accepted cfg's copy must keep every byte when no
@@ -17,7 +17,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "load_network.h"
 
 #define REQUIRE(cond) do { if (!(cond)) __builtin_trap(); } while (0)
 

@@ -11,7 +11,7 @@
 // Exits 77 when there is no CUDA device.
 #include <math.h>
 
-#include "check.h"
+#include "load_network.h"
 #include "device.h"
 #include "frozen.h"
 #include "icfg.h"

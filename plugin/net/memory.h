@@ -11,7 +11,7 @@
 #define INV_MEMORY_H
 #include <stddef.h>
 
-#include "check.h"
+#include "load_network.h"
 #include "icfg.h"
 
 // One network's memory as a function of its batch.

@@ -4,7 +4,7 @@
 // images). Images of another size are scaled and centre-cropped.
 #include <stdio.h>
 
-#include "check.h"
+#include "load_network.h"
 #include "dataset.h"
 #include "evaluate.h"
 #include "flops.h"

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "compete.h"
+#include "softmax.h"
 #include "util.h"
 
 double kd_loss(const float *zt, const float *zs, int batch, int classes, float t, float *delta)

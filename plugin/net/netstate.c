@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "load_network.h"
 #include "frozen.h"
 #include "util.h"
 

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "load_network.h"
 #include "conv1x1_fix.h"
 #include "dataset.h"
 #include "evaluate.h"

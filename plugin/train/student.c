@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "augment.h"
-#include "check.h"
+#include "load_network.h"
 #include "dataset.h"
 #include "imageio.h"
 #include "netstate.h"

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "check.h"
+#include "load_network.h"
 #include "darknet_internal.h"
 #include "frozen_layers.h"
 #include "util.h"

@@ -9,7 +9,4 @@
 // Returns weight * R; adds weight * dR/dz_T to grad_t and weight * dR/dz_S to grad_s.
 double compete_loss(const float *zt, const float *zs, int batch, int classes, float temperature,
                     float weight, float *grad_t, float *grad_s);
-
-// Softmax of logits / temperature, in double for accuracy; p has `classes` entries.
-void softmax_temperature(const float *z, int classes, float temperature, double *p);
 #endif

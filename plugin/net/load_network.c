@@ -1,4 +1,4 @@
-#include "check.h"
+#include "load_network.h"
 
 #include <ctype.h>
 #include <fcntl.h>

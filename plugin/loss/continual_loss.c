@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compete.h"
+#include "softmax.h"
 #include "util.h"
 
 static double safe_log(double x) { return log(x > 1e-300 ? x : 1e-300); }

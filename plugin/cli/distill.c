@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "load_network.h"
 #include "conv1x1_fix.h"
 #include "dataset.h"
 #include "evaluate.h"

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "load_network.h"
 #include "continual_loss.h"
 #include "conv1x1_fix.h"
 #include "dataset.h"

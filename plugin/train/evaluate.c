@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "evaluate.h"
-#include "check.h"
+#include "load_network.h"
 #include "util.h"
 
 classifier_score new_classifier_score(int classes)

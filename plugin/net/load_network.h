@@ -2,8 +2,8 @@
 // Darknet parses it (Darknet turns unknown ones into crashing empty layers),
 // the weights file's size is checked against what the cfg needs (Darknet's
 // fread is never checked), and the batch size is set before buffers exist.
-#ifndef INV_CHECK_H
-#define INV_CHECK_H
+#ifndef INV_LOAD_NETWORK_H
+#define INV_LOAD_NETWORK_H
 #include "darknet.h"
 
 // Which layer types a caller can accept.

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "load_network.h"
 #include "frozen.h"
 #include "grid.h"
 #include "icfg.h"
