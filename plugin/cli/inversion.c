@@ -16,6 +16,7 @@ static const struct {
     {"valid", run_valid, "top-1 and per-class accuracy of a classifier on a labelled list"},
     {"train", run_train, "train a classifier on a Darknet classifier dataset (in memory, BLAS-backed)"},
     {"import-fmnist", run_import_fmnist, "turn Fashion-MNIST idx files into a Darknet classifier dataset"},
+    {"import-cifar10", run_import_cifar10, "turn CIFAR-10's binary version (.bin files or its .tar.gz) into a Darknet classifier dataset"},
     {"import-folder", run_import_folder, "turn a folder (or .tar.gz) of images, one subfolder per class, into a Darknet classifier dataset"},
 };
 

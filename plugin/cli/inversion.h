@@ -12,6 +12,7 @@ int run_continual(int argc, char **argv);
 int run_valid(int argc, char **argv);
 int run_train(int argc, char **argv);
 int run_import_fmnist(int argc, char **argv);
+int run_import_cifar10(int argc, char **argv);
 int run_import_folder(int argc, char **argv);
 // True when --help or -h is among the verb's arguments.
 int wants_help(int argc, char **argv);
