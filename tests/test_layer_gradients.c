@@ -96,8 +96,8 @@ static int check_variant(const variant *v)
 static void check_activations(void)
 {
     static const char *acts[] = {"logistic", "relu", "relie", "linear", "ramp", "tanh", "plse",
-                                 "leaky", "elu", "loggy", "hardtan", "lhtan", "selu"};
-    static const int kinked[] = {0, 1, 1, 0, 1, 0, 1, 1, 0, 0, 1, 1, 0};
+                                 "leaky", "elu", "loggy", "hardtan", "lhtan", "selu", "stair"};
+    static const int kinked[] = {0, 1, 1, 0, 1, 0, 1, 1, 0, 0, 1, 1, 0, 1};
     for (size_t a = 0; a < sizeof acts / sizeof *acts; ++a)
         for (int bn = 0; bn < 3; ++bn) {
             char name[96], layers[512];
