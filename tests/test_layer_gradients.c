@@ -209,8 +209,9 @@ static const variant variants[] = {
      "[connected]\noutput=5\nactivation=linear\n[dropout]\nprobability=.5\n" OUT, 2, 0, 0, 0, TOL},
 };
 
-// The direct convolution with its portable kernels (the AVX-512 ones run the
-// same algorithm; test_direct_conv.c compares both with the definition).
+// The direct convolution, with the AVX-512 kernels where the CPU has them and
+// with the portable ones everywhere (test_direct_conv.c also compares both
+// with the definition).
 static const variant direct_variants[] = {
     {"direct conv 3x3 assign", RGB8, "[convolutional]\nfilters=5\nsize=3\nstride=1\npad=1\nactivation=tanh\n" OUT, 0, 1, 0,
      1, TOL},
@@ -231,8 +232,20 @@ int main(void)
 {
     for (size_t i = 0; i < sizeof variants / sizeof *variants; ++i) check_variant(&variants[i]);
     check_activations();
-    direct_conv_force_portable(1);
-    for (size_t i = 0; i < sizeof direct_variants / sizeof *direct_variants; ++i) check_variant(&direct_variants[i]);
+    for (int portable = 0; portable < 2; ++portable) {
+        if (!portable && !__builtin_cpu_supports("avx512f")) {
+            SKIP("direct convolution with the AVX-512 kernels: this CPU has no AVX-512");
+            continue;
+        }
+        direct_conv_force_portable(portable);
+        for (size_t i = 0; i < sizeof direct_variants / sizeof *direct_variants; ++i) {
+            variant v = direct_variants[i];
+            char name[128];
+            snprintf(name, sizeof name, "%s (%s)", v.name, portable ? "portable" : "AVX-512");
+            v.name = name;
+            check_variant(&v);
+        }
+    }
     direct_conv_force_portable(0);
     return test_summary();
 }
