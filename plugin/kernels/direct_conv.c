@@ -63,8 +63,11 @@ size_t direct_conv_work(const layer *l)
 typedef float v16 __attribute__((vector_size(64)));
 typedef float v16u __attribute__((vector_size(64), aligned(4)));
 
-// The portable kernels: the same blocking and the same order of additions in
-// plain C, for CPUs without AVX-512 (tests force them: direct_conv.h).
+// The portable kernels: the same blocking and order of additions in C with
+// GCC vector extensions, for any CPU (tests force them: direct_conv.h). The
+// last bit can differ from the AVX-512 kernels, which fuse multiply-adds.
+// Production does not use them: on AVX2 they are several times slower than
+// im2col + GEMM (the 16 accumulators do not fit in 16 registers).
 static void copy_rows_c(float *dst, int dp, const float *src, int sp, int rows, int w, int add)
 {
     for (int y = 0; y < rows; ++y, dst += dp, src += sp)
