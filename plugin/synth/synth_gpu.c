@@ -15,6 +15,7 @@
 #include "class_loss.h"
 #include "compete.h"
 #include "darknet_internal.h"
+#include "kernel_ops.h"
 #include "kernels.h"
 #include "prior.h"
 #include "synth.h"
@@ -24,14 +25,14 @@ static void *dev_zeros(size_t bytes)
 {
     void *p = NULL;
     if (cudaMalloc(&p, bytes) != cudaSuccess) inv_die("CUDA: cannot allocate %zu bytes on the device", bytes);
-    cudaMemset(p, 0, bytes);
+    gpu_check_call(cudaMemset(p, 0, bytes), "memset");
     return p;
 }
 
 void synth_gpu_init(synth *s)
 {
     size_t n = (size_t)s->batch * s->c * s->h * s->w, np = (size_t)s->batch * s->pc * s->h * s->w;
-    cudaSetDevice(s->teacher->gpu);
+    gpu_check_call(cudaSetDevice(s->teacher->gpu), "set device");
     s->d_params = dev_zeros(np * sizeof(float));
     s->d_best = dev_zeros(np * sizeof(float));
     s->d_grad_params = dev_zeros(np * sizeof(float));
@@ -40,7 +41,8 @@ void synth_gpu_init(synth *s)
     s->d_input = dev_zeros(n * sizeof(float));
     s->d_grad_input = dev_zeros(n * sizeof(float));
     s->d_grad_student = dev_zeros(n * sizeof(float));
-    s->d_prior = dev_zeros((8 + (size_t)s->batch) * sizeof(double));
+    // The prior sums (8 + batch doubles), then the L2 term's per-image coefficients (batch floats).
+    s->d_prior = dev_zeros((8 + (size_t)s->batch) * sizeof(double) + (size_t)s->batch * sizeof(float));
     s->d_prior_part = dev_zeros(gpu_prior_partials_size(s->batch, s->c, s->h, s->w) * sizeof(double));
     s->d_flag = dev_zeros(sizeof(int));
 }
@@ -57,32 +59,22 @@ void synth_gpu_free(synth *s)
 // prior.c's prior_loss: sums on the device, norms here, gradient on the device.
 static prior_terms prior_loss_gpu(synth *s, const float *x, float *grad)
 {
-    static const int dirs[4][2] = {{0, 1}, {1, 0}, {1, 1}, {1, -1}};
     const inversion_params *p = &s->p;
     int B = s->batch, C = s->c, H = s->h, W = s->w;
-    prior_terms t = {0, 0, 0};
-    double acc[8 + B];
+    double acc[8 + B], t[3];
+    float k2[4], k1[4], kl2[B];
     gpu_prior_sums(x, B, C, H, W, s->d_prior, s->d_prior_part);
-    cudaMemcpy(acc, s->d_prior, sizeof acc, cudaMemcpyDeviceToHost);
-    float k2[4] = {0, 0, 0, 0}, k1[4] = {0, 0, 0, 0}, kl2[B];
-    for (int d = 0; d < 4; ++d) {
-        int dy = dirs[d][0], adx = abs(dirs[d][1]);
-        if (H <= dy || W <= adx) continue;
-        size_t count = (size_t)B * C * (H - dy) * (W - adx);
-        double norm = sqrt(acc[2 * d]);
-        t.tv_l2 += p->tv_l2 * norm;
-        t.tv_l1 += p->tv_l1 * acc[2 * d + 1] / count;
-        k2[d] = norm > 0 ? (float)(p->tv_l2 / norm) : 0;
-        k1[d] = (float)(p->tv_l1 / count);
+    gpu_check_call(cudaMemcpy(acc, s->d_prior, sizeof acc, cudaMemcpyDeviceToHost), "prior sums");
+    prior_coeffs(acc, B, C, H, W, p->tv_l1, p->tv_l2, p->l2, k2, k1, kl2, t);
+    float *d_kl2 = NULL;
+    if (grad && p->l2 != 0) {
+        // The L2 coefficients' device copy lies after the sums (synth_gpu_init).
+        d_kl2 = (float *)(s->d_prior + 8 + B);
+        gpu_check_call(cudaMemcpy(d_kl2, kl2, sizeof(float) * B, cudaMemcpyHostToDevice), "prior l2 coefficients");
     }
-    if (p->l2 != 0)
-        for (int b = 0; b < B; ++b) {
-            double norm = sqrt(acc[8 + b]);
-            t.l2 += p->l2 * norm / B;
-            kl2[b] = norm > 0 ? (float)(p->l2 / (B * norm)) : 0;
-        }
-    if (grad) gpu_prior_grad(x, B, C, H, W, k2, k1, p->l2 != 0 ? kl2 : NULL, grad);
-    return t;
+    if (grad) gpu_prior_grad(x, B, C, H, W, k2, k1, d_kl2, grad);
+    prior_terms r = {t[0], t[1], t[2]};
+    return r;
 }
 
 double synth_loss_gpu(synth *s, const float *input, const int *targets, float *grad_input, synth_record *r)
@@ -127,7 +119,7 @@ void synth_batch_gpu(synth *s, const int *targets, uint64_t seed, int batch_inde
     int stages = p->lowres_iterations > 0 ? 2 : 1;
     int factor = stages == 2 ? p->lowres_factor : 1;
     size_t np = (size_t)s->batch * s->pc * (s->h / factor) * (s->w / factor);
-    cudaSetDevice(s->teacher->gpu);
+    gpu_check_call(cudaSetDevice(s->teacher->gpu), "set device");
     synth_init_params(s, &r, np);
     cuda_push_array(s->d_params, s->params, np);
     double best = DBL_MAX;
@@ -144,8 +136,8 @@ void synth_batch_gpu(synth *s, const int *targets, uint64_t seed, int batch_inde
         adam_state *a = &s->adam;
         a->n = np;
         a->t = 0;
-        cudaMemset(s->d_m, 0, np * sizeof(float));
-        cudaMemset(s->d_v, 0, np * sizeof(float));
+        gpu_check_call(cudaMemset(s->d_m, 0, np * sizeof(float)), "adam");
+        gpu_check_call(cudaMemset(s->d_v, 0, np * sizeof(float)), "adam");
         for (int it = 0; it < iters; ++it) {
             synth_record rec = {batch_index, stage, it, iters, 0, 0, 0, 0, 0, 0, 0, 0, 0};
             rec.lr = schedule_lr(p->lr, it, iters, p->warmup, !strcmp(p->policy, "cosine"));
@@ -153,14 +145,14 @@ void synth_batch_gpu(synth *s, const int *targets, uint64_t seed, int batch_inde
             gpu_view_forward(v.batch, v.c, v.h, v.w, v.pc, v.factor, v.dy, v.dx, v.flip, s->d_params, s->d_input);
             synth_loss_gpu(s, s->d_input, targets, s->d_grad_input, &rec);
             int bad = 0;
-            cudaMemset(s->d_flag, 0, sizeof(int));
+            gpu_check_call(cudaMemset(s->d_flag, 0, sizeof(int)), "finiteness flag");
             gpu_any_nonfinite((long)n, s->d_grad_input, s->d_flag);
-            cudaMemcpy(&bad, s->d_flag, sizeof(int), cudaMemcpyDeviceToHost);
+            gpu_check_call(cudaMemcpy(&bad, s->d_flag, sizeof(int), cudaMemcpyDeviceToHost), "finiteness flag");
             synth_check_finite(&rec, NULL, 0);
             if (bad) inv_die("batch %d iteration %d: the input gradient is not finite", rec.batch_index, rec.iteration);
             if (stage == 1 && rec.total < best) {
                 best = rec.total;
-                cudaMemcpy(s->d_best, s->d_params, np * sizeof(float), cudaMemcpyDeviceToDevice);
+                gpu_check_call(cudaMemcpy(s->d_best, s->d_params, np * sizeof(float), cudaMemcpyDeviceToDevice), "best");
             }
             gpu_view_backward(v.batch, v.c, v.h, v.w, v.pc, v.factor, v.dy, v.dx, v.flip, s->d_grad_input, s->d_grad_params);
             // adam_step, then the clip to [0, 1], in one kernel.
