@@ -129,7 +129,7 @@ static size_t pick_conv_algos(layer *l, int index, cudnnConvolutionDescriptor_t 
         fw_bytes = bytes;
         break;
     }
-    if (i == n) inv_die("layer %d: no cuDNN forward algorithm fits %zu bytes of workspace", index, budget);
+    if (i == n) inv_die("layer %d: no cuDNN forward algorithm with FP32 math fits %zu bytes of workspace", index, budget);
 
     die_cudnn(cudnnCreateConvolutionDescriptor(bd_desc), "descriptor", index);
     die_cudnn(cudnnSetConvolution2dDescriptor(*bd_desc, l->pad, l->pad, l->stride, l->stride, 1, 1,
@@ -151,7 +151,7 @@ static size_t pick_conv_algos(layer *l, int index, cudnnConvolutionDescriptor_t 
         bd_bytes = bytes;
         break;
     }
-    if (i == n) inv_die("layer %d: no deterministic cuDNN backward-data algorithm fits %zu bytes of workspace", index, budget);
+    if (i == n) inv_die("layer %d: no deterministic cuDNN backward-data algorithm with FP32 math fits %zu bytes of workspace", index, budget);
     l->workspace_size = fw_bytes > bd_bytes ? fw_bytes : bd_bytes;
     return l->workspace_size;
 }
@@ -225,6 +225,10 @@ void frozen_gpu_free(frozen_net *f)
     f->input_delta_gpu = NULL;
     f->bn_loss_gpu = NULL;
     gpu_state *g = f->gpu_state;
+#ifdef CUDNN
+    // The workspace frozen_gpu_init allocated (Darknet's free_network leaves it).
+    if (g) cuda_free(f->net->workspace), f->net->workspace = NULL;
+#endif
     if (g) {
         cudaFree(g->bn_scratch);
 #ifdef CUDNN
