@@ -64,6 +64,22 @@ fi
 echo "== gpu_check: GPU against CPU"
 NVIDIA_TF32_OVERRIDE=0 timeout 240 ./build-gpu/gpu_check $TCFG $TW $SCFG -batch 256 -iters 200 || failed=$((failed + 1))
 
+echo "== a 1x1 convolution with stride 2 is refused on the GPU"
+T1=$(mktemp -d /tmp/gpu-1x1-XXXXXX)
+printf '[net]\nwidth=28\nheight=28\nchannels=3\n[convolutional]\nfilters=4\nsize=1\nstride=2\nactivation=linear\n[connected]\noutput=10\nactivation=linear\n[softmax]\n' > "$T1/t.cfg"
+# Weights 0.2.0, seen 0, then 16 + 7850 zero floats.
+{ printf '\000\000\000\000\002\000\000\000\000\000\000\000'; head -c $((8 + 4 * (16 + 7850))) /dev/zero; } > "$T1/t.weights"
+printf '[inversion]\nbatch=4\niterations=2\nimages=4\n' > "$T1/d.cfg"
+steps=$((steps + 1))
+if ./darknet-gpu inversion dream "$T1/d.cfg" "$T1/t.cfg" "$T1/t.weights" -out "$T1/out" >"$T1/log" 2>&1; then
+    echo "FAIL: darknet-gpu accepted a 1x1 convolution with stride 2 on the GPU"; failed=$((failed + 1))
+elif grep -q "1x1 convolution with stride 2" "$T1/log"; then
+    echo "  refused: $(grep -o 'layer 0: a 1x1 convolution[^(]*' "$T1/log")"
+else
+    tail -5 "$T1/log"; echo "FAIL: darknet-gpu failed otherwise on a 1x1 convolution with stride 2"; failed=$((failed + 1))
+fi
+rm -rf "$T1"
+
 echo "== dream on the GPU"
 T=$(mktemp -d /tmp/gpu-test-XXXXXX)
 trap 'rm -rf "$T"' EXIT
