@@ -84,11 +84,12 @@ static void check_same_run(const shard_dir *a, const shard_dir *b)
 // run, but their images may differ in the last bits from one another's.
 static void warn_other_settings(const shard_dir *a, const shard_dir *b)
 {
+    static int warned;
     const shard_manifest *x = &a->m, *y = &b->m;
-    if (x->threads != y->threads || strcmp(x->cpu, y->cpu) || strcmp(x->device, y->device))
-        inv_warn("%s ran on %s (%s) with %d threads, %s on %s (%s) with %d: the merged set is not byte for byte what one "
+    if (!warned && (x->threads != y->threads || strcmp(x->cpu, y->cpu) || strcmp(x->device, y->device)))
+        warned = 1, inv_warn("%s ran on %s (%s) with %d thread%s, %s on %s (%s) with %d: the merged set is not byte for byte what one "
                  "process makes (set OMP_NUM_THREADS and use one kind of node for that)",
-                 a->dir, x->device, x->cpu, x->threads, b->dir, y->device, y->cpu, y->threads);
+                 a->dir, x->device, x->cpu, x->threads, x->threads > 1 ? "s" : "", b->dir, y->device, y->cpu, y->threads);
 }
 
 // Whether two paths name the same directory.
