@@ -94,6 +94,10 @@ refused "shard of another seed" "../other/s1 is not a shard of the same run as .
 cp -r "$T/sh/s1" "$T/sh/forged"
 sed -i 's/^weights=[0-9a-f]*/weights=0123456789abcdef/' "$T/sh/forged/shard.manifest"
 refused "shard of other weights" "the teacher weights differ" ../sh/s0 ../sh/forged ../sh/s2
+cp -r "$T/sh/s1" "$T/sh/cut" && sed -i '/^weights=/d' "$T/sh/cut/shard.manifest"
+refused "damaged manifest" "cut/shard.manifest: no weights= line; the shard is damaged" ../sh/s0 ../sh/cut ../sh/s2
+cp -r "$T/sh/s1" "$T/sh/bent" && sed -i 's/^batches=.*/batches=1-3/' "$T/sh/bent/shard.manifest"
+refused "manifest of the wrong batches" "bent/shard.manifest: batches=1-3, but shard 1/3 of 7 batches makes 2-4" ../sh/s0 ../sh/bent ../sh/s2
 refused "not a shard" "../one/set is not a dream shard" ../sh/s0 ../one/set ../sh/s2
 refused "no such shard" "../sh/none: no such directory" ../sh/s0 ../sh/none ../sh/s2
 expect_fail "merge into a shard" "is one of the shards" at sh "$D" inversion merge s1 s0 s1 s2
