@@ -11,6 +11,7 @@ static const struct {
     const char *summary;
 } verbs[] = {
     {"dream", run_dream, "synthesize images from a classifier with DeepInversion"},
+    {"merge", run_merge, "join the shards of a sharded dream run (dream -shard I/N) into one data set"},
     {"distill", run_distill, "distil a student from a teacher without data (DeepInversion / Adaptive DeepInversion)"},
     {"continual", run_continual, "add classes to a classifier without its old data (head widening + DeepInversion)"},
     {"calibrate", run_calibrate, "int8 calibration without data: synthesized images, per-layer ranges, input_calibration"},

@@ -7,6 +7,7 @@ void select_blas_kernel(char **argv);
 
 // Each verb gets the full argv (argv[2] is the verb) and returns the exit code.
 int run_dream(int argc, char **argv);
+int run_merge(int argc, char **argv);
 int run_distill(int argc, char **argv);
 int run_continual(int argc, char **argv);
 int run_valid(int argc, char **argv);
