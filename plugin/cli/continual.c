@@ -101,7 +101,18 @@ static double continual_delta(void *ctx, const float *logits, int batch, int out
     return continual_loss(&c->w, frozen_logits(c->old), logits, c->y, batch, c->nsyn, c->k_old, outputs, delta, &c->parts);
 }
 
-static void score(network *net, const labelled_set *v, int k_old, double top1[3], classifier_score *keep);
+// Top-1 over all classes, the old ones and the new ones.
+static void score(network *net, const labelled_set *v, int k_old, double top1[3], classifier_score *keep)
+{
+    classifier_score sc = evaluate_classifier(net, v);
+    int n[2] = {0, 0}, ok[2] = {0, 0};
+    for (int k = 0; k < sc.classes; ++k) n[k >= k_old] += sc.class_total[k], ok[k >= k_old] += sc.class_correct[k];
+    top1[0] = 100.0 * sc.correct / (sc.n ? sc.n : 1);
+    top1[1] = n[0] ? 100.0 * ok[0] / n[0] : -1;
+    top1[2] = n[1] ? 100.0 * ok[1] / n[1] : -1;
+    if (keep) *keep = sc;
+    else free_classifier_score(&sc);
+}
 
 static void csv_row(void *ctx, network *s, int b, double loss, int validate, char *line, size_t n)
 {
@@ -125,19 +136,6 @@ static void progress(void *ctx, network *s, double loss, double avg, char *line,
 }
 
 static const trainer_ops continual_ops = {fill_batch, continual_delta, csv_row, progress};
-
-// Top-1 over all classes, the old ones and the new ones.
-static void score(network *net, const labelled_set *v, int k_old, double top1[3], classifier_score *keep)
-{
-    classifier_score sc = evaluate_classifier(net, v);
-    int n[2] = {0, 0}, ok[2] = {0, 0};
-    for (int k = 0; k < sc.classes; ++k) n[k >= k_old] += sc.class_total[k], ok[k >= k_old] += sc.class_correct[k];
-    top1[0] = 100.0 * sc.correct / (sc.n ? sc.n : 1);
-    top1[1] = n[0] ? 100.0 * ok[0] / n[0] : -1;
-    top1[2] = n[1] ? 100.0 * ok[1] / n[1] : -1;
-    if (keep) *keep = sc;
-    else free_classifier_score(&sc);
-}
 
 // The new labels must be told apart from the old ones by Darknet's substring rule.
 static void check_label_collisions(const label_set *old, const char *old_src, const classifier_data *nd)
