@@ -54,8 +54,8 @@ typedef struct {
     int pool_required;          // dies when the pool is empty after synthesis
     int backup_every;           // batches between backups
     int valid_every;            // batches between evaluations (0: none)
-    int grid_classes;           // out/grid.png of the synthesized images' first classes (0: none)
-    const int *grid_list;       // the classes shown (opt_grid_classes; NULL: the first ones)
+    int grid_classes;           // out/grid.png of the synthesized images: their classes (0: no grid)
+    const int *grid_list;       // the classes shown (opt_grid_classes; NULL: the first 10 present)
     int grid_n;
     int grid_empty;             // write grid.png even when nothing was synthesized
     // State.
