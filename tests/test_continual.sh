@@ -93,6 +93,17 @@ bad "syn term without images" "[continual] syn_weight=1 needs synthesized images
     "$DARKNET" inversion continual "$T/nosyn.cfg" "$T/old.cfg" $OW "$T/new.data" -old-labels "$T/old.labels"
 bad "old weights of another cfg" "do not match cfg" \
     "$DARKNET" inversion continual "$T/cl.cfg" "$T/old.cfg" weights/fmnist-teacher.weights "$T/new.data" -old-labels "$T/old.labels"
+bad "a -pool of another class count" "$T/new.data has 5 classes, the old network" \
+    "$DARKNET" inversion continual "$T/cl.cfg" cfg/fmnist-teacher.cfg weights/fmnist-teacher.weights "$T/new.data" -pool "$T/new.data"
+
+# Old-class images dreamed elsewhere (e.g. merged shards) instead of synthesized here.
+printf '[inversion]\nbatch=20\niterations=20\ngray=1\n[bn_stat]\nweight=0.3\n[adam]\nlr=0.1\nwarmup=5\n' > "$T/pooldream.cfg"
+"$DARKNET" inversion dream "$T/pooldream.cfg" "$T/old.cfg" $OW -labels "$T/old.labels" -n 40 -out "$T/oldpool" >/dev/null 2>&1
+sed 's/^images=100$/images=0/' "$T/cl.cfg" > "$T/clpool.cfg"
+"$DARKNET" inversion continual "$T/clpool.cfg" "$T/old.cfg" $OW "$T/new.data" -pool "$T/oldpool/dream.data" -out "$T/cp" >"$T/cp.log" 2>&1
+check "-pool: continual runs on dreamed old-class images" [ -s "$T/cp/continual.weights" ]
+check "-pool: its 40 images used, none synthesized" sh -c "grep -q '40 images of the old classes from' '$T/cp.log' && [ ! -s '$T/cp/pool.list' ]"
+check "-pool: the old labels come from the pool's data" cmp -s "$T/cp/labels.txt" cfg/fmnist.labels
 check "continual --help" sh -c '"$DARKNET" inversion continual --help | grep -q "old-labels"'
 check "listed among the verbs" sh -c '"$DARKNET" inversion --help | grep -q "continual"'
 summary

@@ -32,7 +32,7 @@
 static void continual_help(const char *prog)
 {
     printf("usage: %s inversion continual <inversion.cfg> <old.cfg> <old.weights> <new.data>\n"
-           "                             -out DIR [-old-labels FILE] [-valid DATA] [-seed S] [-grid-classes LIST]\n\n"
+           "                             -out DIR [-old-labels FILE] [-pool DATA] [-valid DATA] [-seed S] [-grid-classes LIST]\n\n"
            "Adds the classes of new.data to a trained classifier without its old training data. The old\n"
            "network's head, the last layer with parameters before the final [softmax] -- a [convolutional]\n"
            "with filters=K_old (any size, groups=1; e.g. a 1x1 convolution before or after a global [avgpool])\n"
@@ -47,8 +47,12 @@ static void continual_help(const char *prog)
            "with [continual] synthetic of every batch drawn from the synthesized images.\n\n"
            "  -out DIR         continual.cfg, continual.weights, labels.txt (old then new), continual.data,\n"
            "                   pool/*.png and pool.list, continual.csv, grid.png, backup/ (resume point)\n"
-           "  -old-labels FILE the old classes' labels (default class_00, ...); none may equal or contain a\n"
-           "                   new label, nor be contained in one\n"
+           "  -old-labels FILE the old classes' labels (default: -pool's, else class_00, ...); none may equal or\n"
+           "                   contain a new label, nor be contained in one\n"
+           "  -pool DATA       images of the old classes to use as well as (or, with [continual] images=0,\n"
+           "                   instead of) those synthesized here: DATA's train= list, labelled with the old\n"
+           "                   labels, e.g. a set dreamed from the old network in shards on many machines\n"
+           "                   (dream -shard, then merge)\n"
            "  -valid DATA      top-1 (all, old, new classes) on DATA's valid= list, whose images are labelled\n"
            "                   with the old and new labels, every [continual] valid_every batches and at the end\n"
            "  -seed S          random seed (default 1)\n"
@@ -169,11 +173,12 @@ int run_continual(int argc, char **argv)
     if (wants_help(argc, argv)) { continual_help(argv[0]); return 0; }
     if (argc < 7) { continual_help(argv[0]); return 1; }
     const char *icfg = argv[3], *ocfg = argv[4], *oweights = argv[5], *newdata = argv[6];
-    const char *with_value[] = {"-out", "-old-labels", "-valid", "-seed", "-grid-classes", NULL};
+    const char *with_value[] = {"-out", "-old-labels", "-pool", "-valid", "-seed", "-grid-classes", NULL};
     opt_check(argc, argv, 7, with_value, NULL);
     const char *out = opt_str(argc, argv, "-out", NULL);
     if (!out) inv_die("continual needs -out DIR");
     const char *old_labels = opt_str(argc, argv, "-old-labels", NULL), *valid_data = opt_str(argc, argv, "-valid", NULL);
+    const char *pool_data = opt_str(argc, argv, "-pool", NULL);
     uint64_t seed = (uint64_t)opt_int(argc, argv, "-seed", 1);
     int *grid_list = NULL, grid_n = opt_grid_classes(argc, argv, &grid_list);
 
@@ -182,11 +187,13 @@ int run_continual(int argc, char **argv)
     memset(&c, 0, sizeof c);
     c.p = read_inversion_cfg(icfg);
     inversion_params *p = &c.p;
-    if (p->cl_syn > 0 && (p->cl_images <= 0 || p->cl_synthetic <= 0))
-        inv_die("%s: [continual] syn_weight=%g needs synthesized images: set [continual] images and synthetic (or syn_weight=0)",
-                icfg, p->cl_syn);
-    if (p->cl_synthetic > 0 && p->cl_images <= 0)
-        inv_die("%s: [continual] synthetic=%g but no images are synthesized: set [continual] images", icfg, p->cl_synthetic);
+    int old_images = p->cl_images > 0 || pool_data;   // images of the old classes: synthesized, or -pool's
+    if (p->cl_syn > 0 && (!old_images || p->cl_synthetic <= 0))
+        inv_die("%s: [continual] syn_weight=%g needs synthesized images: set [continual] images (or give -pool DATA) and "
+                "synthetic (or syn_weight=0)", icfg, p->cl_syn);
+    if (p->cl_synthetic > 0 && !old_images)
+        inv_die("%s: [continual] synthetic=%g but no images are synthesized: set [continual] images (or give -pool DATA)",
+                icfg, p->cl_synthetic);
     if (p->cl_syn <= 0 && p->cl_synthetic > 0)
         inv_warn("[continual] syn_weight=0: the synthesized images in each batch carry no loss");
     classifier_data nd = read_classifier_data(newdata);
@@ -195,8 +202,19 @@ int run_continual(int argc, char **argv)
     char *wide = widen_head_cfg(ocfg, nd.classes, &wh);
     c.k_old = wh.k_old;
     int k = c.k_old + nd.classes;
-    label_set olds = old_labels ? read_label_set(old_labels) : default_label_set(c.k_old);
+    classifier_data pd = {0};
+    if (pool_data) {
+        pd = read_classifier_data(pool_data);
+        classifier_list(&pd, "train");
+        if (pd.classes != c.k_old) inv_die("%s has %d classes, the old network %s %d", pool_data, pd.classes, ocfg, c.k_old);
+    }
+    label_set olds = old_labels ? read_label_set(old_labels) : pool_data ? copy_label_set(pd.labels, pd.classes)
+                                                                         : default_label_set(c.k_old);
     if (olds.n != c.k_old) inv_die("%s holds %d labels, the old network %s has %d classes", old_labels, olds.n, ocfg, c.k_old);
+    for (int i = 0; pool_data && i < c.k_old; ++i)
+        if (strcmp(olds.names[i], pd.labels[i]))
+            inv_die("%s: label %d is '%s', but %s's is '%s': -pool's images must carry the old labels", old_labels, i,
+                    olds.names[i], pool_data, pd.labels[i]);
     check_label_collisions(&olds, old_labels ? old_labels : "the default old labels", &nd);
     label_set all = {k, xcalloc(k, sizeof(char *))};
     for (int i = 0; i < k; ++i) all.names[i] = xstrdup(i < c.k_old ? olds.names[i] : nd.labels[i - c.k_old]);
@@ -236,7 +254,7 @@ int run_continual(int argc, char **argv)
     if (valid_data) valid = load_labelled_list(c.valid_list, all.names, k, s->w, s->h, s->c);
     c.valid = &valid;
     t.valid_every = valid.n ? p->cl_valid_every : 0;
-    c.nsyn = p->cl_images > 0 ? (int)(p->cl_synthetic * s->batch + 0.5) : 0;
+    c.nsyn = old_images ? (int)(p->cl_synthetic * s->batch + 0.5) : 0;
     if (p->cl_synthetic > 0 && c.nsyn == 0) c.nsyn = 1;
     if (c.nsyn >= s->batch) inv_die("%s: [continual] synthetic=%g leaves no new images in a batch of %d", icfg, p->cl_synthetic, s->batch);
     c.w = (continual_weights){p->cl_syn, p->cl_ce, p->cl_kd, p->cl_temperature};
@@ -269,7 +287,15 @@ int run_continual(int argc, char **argv)
     save_text(path, data);
 
     c.pool = make_pool(s->c, s->h, s->w);
-    synth_pool sp = {out, syn, tsyn, olds.names, p->gray, seed, &c.pool, 0, 0, NULL, NULL};
+    int nlisted = 0;   // -pool's images come first; pool.list lists the synthesized ones after them
+    if (pool_data) {
+        labelled_set ls = load_labelled_list(classifier_list(&pd, "train"), pd.labels, pd.classes, s->w, s->h, s->c);
+        for (int i = 0; i < ls.n; ++i) pool_add(&c.pool, labelled_image(&ls, i), ls.y[i]);
+        nlisted = ls.n;
+        free_labelled_set(&ls);
+        fprintf(stderr, "continual: %d images of the old classes from %s\n", nlisted, pool_data);
+    }
+    synth_pool sp = {out, syn, tsyn, olds.names, p->gray, seed, &c.pool, nlisted, 0, NULL, NULL};
     t.sp = &sp;
     if (trainer_start(&t))
         fprintf(stderr, "continual: resuming from %s/backup at batch %d (%d synthesized images)\n", out, t.resume.batches, c.pool.n);
@@ -294,6 +320,7 @@ int run_continual(int argc, char **argv)
     free_labelled_set(&c.newset);
     free_classifier_data(&nd);
     if (valid_data) free_classifier_data(&vd);
+    if (pool_data) free_classifier_data(&pd);
     free(c.y);
     free(wide);
     free_pool(&c.pool);

@@ -153,11 +153,8 @@ int run_distill(int argc, char **argv)
     }
     label_set labels;
     if (labels_path) labels = read_label_set(labels_path);
-    else if (pool_data) {
-        labels.n = pd.classes;
-        labels.names = xcalloc(pd.classes, sizeof(char *));
-        for (int k = 0; k < pd.classes; ++k) labels.names[k] = xstrdup(pd.labels[k]);
-    } else labels = default_label_set(classes);
+    else if (pool_data) labels = copy_label_set(pd.labels, pd.classes);
+    else labels = default_label_set(classes);
     if (labels.n != classes) inv_die("%d labels for %d classes", labels.n, classes);
     check_labels_not_in_path(&labels, out);
     class_grid_check_list(grid_list, grid_n, classes, "-grid-classes", tcfg);

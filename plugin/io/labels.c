@@ -50,6 +50,13 @@ label_set read_label_set(const char *path)
     return l;
 }
 
+label_set copy_label_set(char **names, int n)
+{
+    label_set l = {n, xcalloc(n > 0 ? n : 1, sizeof(char *))};
+    for (int k = 0; k < n; ++k) l.names[k] = xstrdup(names[k]);
+    return l;
+}
+
 label_set default_label_set(int classes)
 {
     label_set l = {classes, xcalloc(classes, sizeof(char *))};

@@ -13,6 +13,8 @@ label_set read_label_lines(const char *path);
 void check_label_set(const label_set *l, const char *source, const char *hint);
 // read_label_lines, then check_label_set.
 label_set read_label_set(const char *path);
+// A copy of n labels (a .data file's, say).
+label_set copy_label_set(char **names, int n);
 // class_00, class_01, ... (zero-padded so that none contains another).
 label_set default_label_set(int classes);
 // Keeps the first n labels (Darknet reads only the first `classes` lines).
