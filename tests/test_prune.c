@@ -13,6 +13,7 @@
 #include "prune_mask.h"
 #include "rng.h"
 #include "taylor.h"
+#pragma GCC diagnostic ignored "-Wunused-variable"   // test_nets.h: only randomize_bn and net_conv are used
 #include "test_nets.h"
 #include "testlib.h"
 
@@ -122,6 +123,8 @@ static void test_plan(void)
     CHECK(p.group[2][3] == p.group[0][3] && p.group[3][3] == p.group[0][3], "shortcut and maxpool carry the group");
     CHECK(p.group[5][0] == p.group[4][0] && p.group[5][8] == p.group[0][0], "route concatenates the groups");
     CHECK(p.group[7][0] < 0, "the classifier is never pruned");
+    CHECK(p.owns[0] && p.owns[1] && !p.owns[2] && !p.owns[3] && p.owns[4] && !p.owns[5] && p.owns[6] && !p.owns[7],
+          "layers that own channels: the BN convolutions");
     double f = network_flops(net);
     CHECK(fabs(prune_flops(&p, net) - f) < 1e-6 * f, "unmasked plan FLOPs %.0f, network %.0f", prune_flops(&p, net), f);
     for (int g = 0; g < p.ngroups; ++g)

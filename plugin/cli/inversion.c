@@ -13,6 +13,7 @@ static const struct {
     {"dream", run_dream, "synthesize images from a classifier with DeepInversion"},
     {"distill", run_distill, "distil a student from a teacher without data (DeepInversion / Adaptive DeepInversion)"},
     {"continual", run_continual, "add classes to a classifier without its old data (head widening + DeepInversion)"},
+    {"prune", run_prune, "make a classifier smaller without its data (Taylor pruning + KD on DeepInversion images)"},
     {"valid", run_valid, "top-1 and per-class accuracy of a classifier on a labelled list"},
     {"train", run_train, "train a classifier on a Darknet classifier dataset (in memory, BLAS-backed)"},
     {"import-fmnist", run_import_fmnist, "turn Fashion-MNIST idx files into a Darknet classifier dataset"},

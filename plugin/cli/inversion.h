@@ -9,6 +9,7 @@ void select_blas_kernel(char **argv);
 int run_dream(int argc, char **argv);
 int run_distill(int argc, char **argv);
 int run_continual(int argc, char **argv);
+int run_prune(int argc, char **argv);
 int run_valid(int argc, char **argv);
 int run_train(int argc, char **argv);
 int run_import_fmnist(int argc, char **argv);

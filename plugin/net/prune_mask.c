@@ -130,6 +130,8 @@ prune_plan make_prune_plan(const network *net, const char *cfg)
         for (int k = 0; k < p.out_c[i]; ++k)
             if (p.group[i][k] >= 0) p.group[i][k] = number[find(&s, p.group[i][k])];
     p.masked = xcalloc(p.ngroups + 1, 1);
+    p.owns = xcalloc(n, 1);
+    for (int m = 0; m < members; ++m) p.owns[p.member_layer[m]] = 1;
     free(fill); free(number); free(none); free(base); free(s.parent); free(s.fixed);
     return p;
 }
@@ -138,7 +140,7 @@ void free_prune_plan(prune_plan *p)
 {
     for (int i = 0; i < p->n; ++i) free(p->group[i]);
     free(p->group); free(p->out_c); free(p->first); free(p->count); free(p->member_layer);
-    free(p->member_channel); free(p->owner); free(p->masked);
+    free(p->member_channel); free(p->owner); free(p->masked); free(p->owns);
     memset(p, 0, sizeof *p);
 }
 
@@ -163,12 +165,7 @@ double prune_flops(const prune_plan *p, const network *net)
     return flops;
 }
 
-int prune_layer_prunable(const prune_plan *p, int i)
-{
-    for (int k = 0; k < p->out_c[i]; ++k)
-        if (p->group[i][k] >= 0) return 1;
-    return 0;
-}
+int prune_layer_prunable(const prune_plan *p, int i) { return p->owns[i]; }
 
 int prune_kept_filters(const prune_plan *p, int *total)
 {

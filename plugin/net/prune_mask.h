@@ -24,6 +24,7 @@ typedef struct {
     int *member_layer, *member_channel;
     int *owner;                 // per group: the first member's layer (for per-layer counts)
     char *masked;               // per group
+    char *owns;                 // per layer: 1 when it is a BN convolution some of whose channels are in groups
 } prune_plan;
 
 // Dies naming the layer if the network holds a layer type pruning does not
