@@ -63,7 +63,8 @@ ${CC:-cc} -O1 -I/usr/lib/darknet/include -o "$T/random_weights" tests/random_wei
 "$T/random_weights" "$T/net.cfg" "$T/net.weights" -seed 3 >/dev/null 2>&1
 printf '[inversion]\nbatch=8\niterations=5\n[bn_stat]\nweight=0.1\n[adam]\nwarmup=0\n[distill]\nimages=16\n' > "$T/inv.cfg"
 PRUNE="$DARKNET inversion prune $T/inv.cfg $T/net.cfg $T/net.weights"
-FAST="-step 0.2 -round-batches 2 -final-batches 3 -importance-batches 2"
+# A long final fine-tune (a few ms a batch) leaves time to kill a run in it.
+FAST="-step 0.2 -round-batches 2 -final-batches 400 -importance-batches 2"
 
 check "--help" sh -c "$DARKNET inversion prune --help | grep -q -- '-flops F'"
 expect_fail "-flops 0" "-flops 0: the fraction kept must be a number strictly between 0 and 1" $PRUNE -out "$T/o" -flops 0
@@ -93,11 +94,11 @@ ours=$($DARKNET inversion valid "$T/pool.data" "$T/a/pruned.cfg" "$T/a/pruned.we
 check "stock Darknet reads pruned.cfg + pruned.weights (stock $stock, plugin $ours%)" \
     awk -v s="$stock" -v o="$ours" 'BEGIN { exit !(s != "" && o != "" && (s * 100 - o) ^ 2 < 1e-4) }'
 
-# Exact resume: killed after its first backups, then rerun.
+# Exact resume: killed in the final fine-tune (after the rounds' backups), then rerun.
 $PRUNE -out "$T/b" -flops 0.6 $FAST >"$T/b.log" 2>&1 &
 pid=$!
 i=0
-while [ ! -e "$T/b/backup/masks-0000001.txt" ] && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
+while [ ! -e "$T/b/backup/masks-0000002.txt" ] && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
 kill -KILL $pid 2>/dev/null
 wait $pid 2>/dev/null
 if [ -e "$T/b/pruned.weights" ]; then skip "resume: the run ended before it could be killed"
