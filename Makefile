@@ -29,7 +29,7 @@ darknet: $(OBJ)
 build/%.o: %.c $(HDR) | build
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-build/tests/%: tests/%.c tests/testlib.h $(LIBOBJ) | build
+build/tests/%: tests/%.c $(wildcard tests/*.h) $(LIBOBJ) | build
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(LIBOBJ) $(LDLIBS)
 
 build:

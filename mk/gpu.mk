@@ -101,7 +101,7 @@ darknet-gpu: $(GPU_OBJ)
 	$(CC) $(GPU_CFLAGS) -o $@ $^ $(GPU_LDLIBS)
 
 # CPU against GPU on the same inputs, used by tests/gpu/run.sh.
-$(GPU_DIR)/gpu_check: tests/gpu/gpu_check.c tests/test_nets.h tests/testlib.h $(GPU_LIBOBJ)
+$(GPU_DIR)/gpu_check: tests/gpu/gpu_check.c tests/test_nets.h tests/random_bn.h tests/testlib.h $(GPU_LIBOBJ)
 	$(CC) $(GPU_CFLAGS) -Itests -o $@ $< $(GPU_LIBOBJ) $(GPU_LDLIBS)
 
 gpu: darknet-gpu $(GPU_DIR)/gpu_check

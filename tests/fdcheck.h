@@ -29,7 +29,7 @@ static double loss_at(synth *s, const float *x, const int *t)
 // ncoords single coordinates (the largest gradients, where relative error is
 // meaningful in float32); grad_tol: the relative tolerance along the gradient.
 // Returns the number of directions that failed.
-static int check_synth_dirs(synth *s, const char *netname, const char *term, int smooth, int nrandom, int ncoords,
+static inline int check_synth_dirs(synth *s, const char *netname, const char *term, int smooth, int nrandom, int ncoords,
                             double grad_tol)
 {
     frozen_net *f = s->teacher;
@@ -89,6 +89,71 @@ static int check_synth_dirs(synth *s, const char *netname, const char *term, int
     free(gsave);
     free(x); free(g); free(xp);
     return bad;
+}
+
+// The worst agreement of the input gradient of s's loss with finite
+// differences, over the gradient's direction, nrandom random directions and
+// the ncoords largest coordinates: for each direction, the relative error at
+// the best of the steps 2^-5 .. 2^-17 (a wrong gradient is wrong at every
+// step; a step that crosses a kink or drowns in float32 rounding spoils only
+// itself). The analytic side is the gradient applied to the perturbation
+// actually made (x +- h v rounded to float, the differences exact in
+// double), so input rounding is no error. Errors are relative to the larger
+// of the two derivatives, or to 1% of a typical one for the direction (a
+// random direction nearly orthogonal to the gradient). *worst: the worst
+// direction's index, analytic and finite-difference derivatives.
+typedef struct { int dir; double analytic, fd, err; } fd_worst;
+
+static inline fd_worst fd_worst_direction(synth *s, int nrandom, int ncoords)
+{
+    frozen_net *f = s->teacher;
+    size_t n = (size_t)s->batch * f->inputs;
+    rng r = make_rng(42);
+    float *x = calloc(n, sizeof(float)), *g = calloc(n, sizeof(float)), *xp = calloc(n, sizeof(float));
+    float *xm = calloc(n, sizeof(float)), *v = calloc(n, sizeof(float));
+    char *used = calloc(n, 1);
+    int targets[8];
+    for (int b = 0; b < s->batch; ++b) targets[b] = b % f->classes;
+    for (size_t i = 0; i < n; ++i) x[i] = (float)(0.1 + 0.8 * rng_uniform(&r));
+    synth_record rec;
+    synth_loss(s, x, targets, g, &rec);
+    double gnorm = 0;
+    for (size_t i = 0; i < n; ++i) gnorm += (double)g[i] * g[i];
+    gnorm = sqrt(gnorm);
+    fd_worst worst = {-1, 0, 0, gnorm > 0 ? 0 : INFINITY};   // a zero gradient checks nothing: a failure
+    for (int dir = 0; gnorm > 0 && dir < 1 + nrandom + ncoords; ++dir) {
+        memset(v, 0, n * sizeof(float));
+        if (dir == 0) {
+            for (size_t i = 0; i < n; ++i) v[i] = (float)(g[i] / gnorm * sqrt((double)n));
+        } else if (dir <= nrandom) {
+            for (size_t i = 0; i < n; ++i) v[i] = (float)rng_normal(&r);
+        } else {
+            size_t best = 0;
+            for (size_t i = 0; i < n; ++i)
+                if (!used[i] && (used[best] || fabsf(g[i]) > fabsf(g[best]))) best = i;
+            used[best] = 1;
+            v[best] = 1;
+        }
+        fd_worst d = {dir, 0, 0, INFINITY};
+        for (int e = 5; e <= 17 && d.err >= 1e-3; ++e) {
+            double h = ldexp(1, -e), an = 0, span = 0;
+            for (size_t i = 0; i < n; ++i) {
+                xp[i] = x[i] + (float)(h * v[i]);
+                xm[i] = x[i] - (float)(h * v[i]);
+                double dx = (double)xp[i] - xm[i];
+                an += g[i] * dx;
+                span += dx * dx;
+            }
+            double fd = loss_at(s, xp, targets) - loss_at(s, xm, targets);
+            double floor = 0.01 * gnorm * sqrt(span / n);
+            double err = fabs(fd - an) / fmax(fmax(fabs(fd), fabs(an)), floor);
+            // Derivatives per unit step, for the message.
+            if (err < d.err) d.err = err, d.analytic = an / (2 * h), d.fd = fd / (2 * h);
+        }
+        if (d.err > worst.err || worst.dir < 0) worst = d;
+    }
+    free(x); free(g); free(xp); free(xm); free(v); free(used);
+    return worst;
 }
 
 // The gradient, two random directions and the six largest coordinates.

@@ -2,7 +2,8 @@
 # [crop] in a teacher, as vgg-16.cfg and strided.cfg have it: the shipped
 # teacher behind a centre crop of a larger input (its weights fit as they
 # are: a crop has none) dreams images it classifies; a crop larger than its
-# input and a softmax tree (darknet9000.cfg) are refused before any work.
+# input, a 1x1 convolution with padding and a softmax tree (darknet9000.cfg)
+# are refused before any work.
 cd "$(dirname "$0")/.." || exit 2
 . tests/shlib.sh
 
@@ -31,6 +32,16 @@ crop_cfg 40 "" > "$T/big.cfg"
 expect_fail "crop larger than its input" "layer 0 [crop]: crop_height=40 crop_width=40 is larger than its 32x32 input" \
     "$DARKNET" inversion dream "$T/short.cfg" "$T/big.cfg" $TW -out "$T/big"
 check "crop larger than its input: nothing written" [ ! -e "$T/big" ]
+
+# A 1x1 convolution with padding (Darknet reads past its input) is refused too.
+awk '/^\[/ && c == 1 { c = 2 }
+     /^\[convolutional\]/ && !c { c = 1; print; print "padding=1"; next }
+     c == 1 && /^size=/ { print "size=1"; next }
+     c == 1 && /^pad=/ { next } { print }' $TCFG > "$T/pad1.cfg"
+./build/helpers/random_weights "$T/pad1.cfg" "$T/pad1.weights" >/dev/null 2>&1
+expect_fail "1x1 convolution with padding" "layer 0: a 1x1 convolution with padding=1: Darknet reads past its input" \
+    "$DARKNET" inversion dream "$T/short.cfg" "$T/pad1.cfg" "$T/pad1.weights" -out "$T/pad1"
+check "1x1 convolution with padding: nothing written" [ ! -e "$T/pad1" ]
 
 # Refused while checking the cfg: the weights file is never opened.
 K9=/usr/share/darknet/cfg/darknet9000.cfg

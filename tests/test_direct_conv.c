@@ -2,7 +2,8 @@
 // definition of the convolution and of its adjoint, at shapes that exercise
 // the padding, planes narrower than the kernel, filter and channel counts that
 // are not multiples of the kernel's block of 4, and several images; and the
-// rule for which layers take the direct path.
+// rule for which layers take the direct path. The portable kernels are
+// checked on every CPU, the AVX-512 ones where the CPU has it.
 #include <math.h>
 
 #include "direct_conv.h"
@@ -34,10 +35,12 @@ static int close_to(double got, double exact, double mass, int terms)
     return fabs(got - exact) <= (terms + 2) * 6e-8 * mass + 1e-30;
 }
 
+static const char *kernels = "AVX-512";
+
 static void check_shape(rng *r, int batch, int c, int h, int w, int n, int size)
 {
     layer l = conv_layer(batch, c, h, w, n, size, 1, size / 2, 1);
-    CHECK(direct_conv_applies(&l, 1), "c=%d %dx%d size %d: direct path not taken", c, h, w, size);
+    CHECK(direct_conv_applies(&l, 1), "%s: c=%d %dx%d size %d: direct path not taken", kernels, c, h, w, size);
     if (!direct_conv_applies(&l, 1)) return;
     int N = h * w, kk = size * size, p = size / 2;
     size_t BN = (size_t)batch * N, nin = (size_t)batch * c * N;
@@ -66,8 +69,8 @@ static void check_shape(rng *r, int batch, int c, int h, int w, int n, int size)
                             }
                     bad += !close_to(result[(size_t)o * BN + (size_t)b * N + y * w + x], sum, mass, c * kk);
                 }
-    CHECK(bad == 0, "c=%d %dx%d n=%d size %d batch %d: %d forward outputs differ from the definition", c, h, w, n, size, batch,
-          bad);
+    CHECK(bad == 0, "%s: c=%d %dx%d n=%d size %d batch %d: %d forward outputs differ from the definition", kernels, c, h, w,
+          n, size, batch, bad);
 
     // The adjoint: delta[b][ch][y][x] = sum over (o, ky, kx) of w * rows at
     // the output position that read (y, x) through tap (ky, kx); assigned,
@@ -94,10 +97,21 @@ static void check_shape(rng *r, int batch, int c, int h, int w, int n, int size)
                                 }
                         bad += !close_to(delta[i], sum, mass, n * kk + 1);
                     }
-        CHECK(bad == 0, "c=%d %dx%d n=%d size %d batch %d assign %d: %d input gradients differ from the definition", c, h,
-              w, n, size, batch, assign, bad);
+        CHECK(bad == 0, "%s: c=%d %dx%d n=%d size %d batch %d assign %d: %d input gradients differ from the definition",
+              kernels, c, h, w, n, size, batch, assign, bad);
     }
     free(weights), free(in), free(result), free(rows), free(delta), free(prior), free(work);
+}
+
+static void check_shapes(void)
+{
+    rng r = make_rng(5);
+    check_shape(&r, 2, 3, 28, 28, 16, 3);   // the shipped teacher's first layer
+    check_shape(&r, 3, 1, 5, 11, 5, 5);     // 5x5 on a plane barely larger; 5 filters
+    check_shape(&r, 2, 2, 7, 3, 6, 3);      // narrow plane
+    check_shape(&r, 1, 3, 1, 1, 4, 3);      // a single pixel: only the centre tap
+    check_shape(&r, 2, 1, 3, 2, 7, 5);      // kernel larger than the plane
+    check_shape(&r, 1, 3, 12, 30, 2, 3);    // more positions than one run, fewer filters than a block
 }
 
 int main(void)
@@ -114,17 +128,19 @@ int main(void)
     };
     for (size_t i = 0; i < sizeof other / sizeof *other; ++i)
         CHECK(!direct_conv_applies(&other[i], 1), "layer shape %zu should take the GEMM path", i);
-    if (!__builtin_cpu_supports("avx512f")) {
+    if (__builtin_cpu_supports("avx512f")) {
+        check_shapes();
+    } else {
         CHECK(!direct_conv_applies(&first, 1), "direct path chosen without AVX-512");
-        SKIP("direct convolution forward and backward: this CPU has no AVX-512");
-        return test_summary();
+        SKIP("direct convolution forward and backward with the AVX-512 kernels: this CPU has no AVX-512");
     }
-    rng r = make_rng(5);
-    check_shape(&r, 2, 3, 28, 28, 16, 3);   // the shipped teacher's first layer
-    check_shape(&r, 3, 1, 5, 11, 5, 5);     // 5x5 on a plane barely larger; 5 filters
-    check_shape(&r, 2, 2, 7, 3, 6, 3);      // narrow plane
-    check_shape(&r, 1, 3, 1, 1, 4, 3);      // a single pixel: only the centre tap
-    check_shape(&r, 2, 1, 3, 2, 7, 5);      // kernel larger than the plane
-    check_shape(&r, 1, 3, 12, 30, 2, 3);    // more positions than one run, fewer filters than a block
+    direct_conv_force_portable(1);
+    kernels = "portable";
+    CHECK(direct_conv_applies(&first, 1), "the portable direct path cannot be forced");
+    CHECK(!direct_conv_applies(&first, 0), "the forced portable direct path cannot be turned off");
+    for (size_t i = 0; i < sizeof other / sizeof *other; ++i)
+        CHECK(!direct_conv_applies(&other[i], 1), "portable: layer shape %zu should take the GEMM path", i);
+    check_shapes();
+    direct_conv_force_portable(0);
     return test_summary();
 }

@@ -58,4 +58,13 @@ sed 's/^output=10$/output=7/; s/^filters=10$/filters=7/' "$T/student.cfg" > "$T/
 check "a seven-class student made from the cfg" sh -c "! cmp -s '$T/student.cfg' '$T/seven.cfg'"
 expect_fail "output size mismatch" "output sizes differ" "$DARKNET" inversion distill "$T/di.cfg" $TCFG $TW "$T/seven.cfg" -out "$T/bad2"
 check "output size mismatch: nothing written" [ ! -e "$T/bad2" ]
+# Layer types whose weights the plugin would neither check nor write whole, and
+# Darknet's crashing [batchnorm], are refused in a student, naming the line.
+awk '/^\[connected\]/ && !done {print "[local]\nsize=3\nstride=1\npad=1\nfilters=2\nactivation=leaky\n"; done=1} {print}' "$T/student.cfg" > "$T/local.cfg"
+expect_fail "a [local] student" "layer 5 [local] is not supported: its weights are not among those the plugin checks" \
+    "$DARKNET" inversion distill "$T/di.cfg" $TCFG $TW "$T/local.cfg" -out "$T/bad3"
+awk '/^\[connected\]/ && !done {print "[batchnorm]\n"; done=1} {print}' "$T/student.cfg" > "$T/bn.cfg"
+expect_fail "a [batchnorm] student" "[batchnorm] is not supported: Darknet's own [batchnorm] layer crashes in training" \
+    "$DARKNET" inversion distill "$T/di.cfg" $TCFG $TW "$T/bn.cfg" -out "$T/bad4"
+check "refused students: nothing written" [ ! -e "$T/bad3" -a ! -e "$T/bad4" ]
 summary

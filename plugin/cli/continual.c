@@ -16,18 +16,16 @@
 #include "conv1x1_fix.h"
 #include "dataset.h"
 #include "evaluate.h"
-#include "frozen.h"
+#include "load_frozen.h"
 #include "icfg.h"
 #include "imageio.h"
 #include "inversion.h"
 #include "grid.h"
 #include "labels.h"
 #include "memory.h"
-#include "netstate.h"
 #include "pool.h"
-#include "rng.h"
-#include "student.h"
 #include "synth.h"
+#include "trainer.h"
 #include "util.h"
 #include "widen.h"
 
@@ -62,51 +60,45 @@ static void continual_help(const char *prog)
 }
 
 typedef struct {
-    const char *out;
     inversion_params p;
-    network *net;                   // the widened network being trained
     frozen_net *old;                // the old network at the training batch: p_old of every row
     image_pool pool;                // synthesized images of the old classes
-    synth_pool sp;
     labelled_set newset;            // new data, labels K_old..K-1
-    int k_old, k, nsyn;
+    int k_old, nsyn;
     int *y;                         // labels of the batch rows
     continual_weights w;
     continual_parts parts;
-    rng r;
-    text_log csv;
+    const labelled_set *valid;      // -valid's images (n 0: none)
+    const char *valid_list;
 } continual_run;
 
-static void path_in(char *buf, size_t n, const char *dir, const char *name) { snprintf(buf, n, "%s/%s", dir, name); }
-
-static double continual_delta(void *ctx, const float *logits, int batch, int outputs, float *delta)
+// nsyn rows from the pool, the rest from the new data, each randomly cropped
+// and flipped; p_old of every row from the old network.
+static void fill_batch(void *ctx, rng *r, network *s)
 {
     continual_run *c = ctx;
-    return continual_loss(&c->w, frozen_logits(c->old), logits, c->y, batch, c->nsyn, c->k_old, outputs, delta, &c->parts);
-}
-
-// One step: nsyn rows from the pool, the rest from the new data, each
-// randomly cropped and flipped; p_old of every row from the old network.
-static double train_step(continual_run *c)
-{
-    network *s = c->net;
     int B = s->batch, ch = s->c, h = s->h, w = s->w, crop = c->p.cl_crop;
     size_t size = (size_t)ch * h * w;
     for (int i = 0; i < B; ++i) {
         const float *src;
         if (i < c->nsyn) {
-            int k = rng_int(&c->r, 0, c->pool.n - 1);
+            int k = rng_int(r, 0, c->pool.n - 1);
             src = pool_image(&c->pool, k);
             c->y[i] = c->pool.y[k];
         } else {
-            int k = rng_int(&c->r, 0, c->newset.n - 1);
+            int k = rng_int(r, 0, c->newset.n - 1);
             src = labelled_image(&c->newset, k);
             c->y[i] = c->k_old + c->newset.y[k];
         }
-        random_crop_flip(&c->r, src, s->input + i * size, ch, h, w, crop, c->p.cl_flip);
+        random_crop_flip(r, src, s->input + i * size, ch, h, w, crop, c->p.cl_flip);
     }
     frozen_forward(c->old, s->input);
-    return student_train_step(s, continual_delta, c);
+}
+
+static double continual_delta(void *ctx, const float *logits, int batch, int outputs, float *delta)
+{
+    continual_run *c = ctx;
+    return continual_loss(&c->w, frozen_logits(c->old), logits, c->y, batch, c->nsyn, c->k_old, outputs, delta, &c->parts);
 }
 
 // Top-1 over all classes, the old ones and the new ones.
@@ -121,6 +113,29 @@ static void score(network *net, const labelled_set *v, int k_old, double top1[3]
     if (keep) *keep = sc;
     else free_classifier_score(&sc);
 }
+
+static void csv_row(void *ctx, network *s, int b, double loss, int validate, char *line, size_t n)
+{
+    continual_run *c = ctx;
+    if (validate) {
+        double top1[3];
+        score(s, c->valid, c->k_old, top1, NULL);
+        fprintf(stderr, "continual: batch %d  top-1 %.2f%% (old classes %.2f%%, new %.2f%%) on %s\n", b, top1[0], top1[1], top1[2],
+                c->valid_list);
+        snprintf(line, n, "%d,%.6g,%.6g,%.6g,%.6g,%.6g,%.2f,%.2f,%.2f\n", b, loss, c->parts.syn, c->parts.ce, c->parts.kd,
+                 get_current_rate(s), top1[0], top1[1], top1[2]);
+    } else
+        snprintf(line, n, "%d,%.6g,%.6g,%.6g,%.6g,%.6g,,,\n", b, loss, c->parts.syn, c->parts.ce, c->parts.kd, get_current_rate(s));
+}
+
+static void progress(void *ctx, network *s, double loss, double avg, char *line, size_t n)
+{
+    continual_run *c = ctx;
+    snprintf(line, n, "loss %.4f (syn %.4f ce %.4f kd %.4f)  avg %.4f  lr %.4g", loss, c->parts.syn, c->parts.ce, c->parts.kd,
+             avg, get_current_rate(s));
+}
+
+static const trainer_ops continual_ops = {fill_batch, continual_delta, csv_row, progress};
 
 // The new labels must be told apart from the old ones by Darknet's substring rule.
 static void check_label_collisions(const label_set *old, const char *old_src, const classifier_data *nd)
@@ -156,15 +171,15 @@ int run_continual(int argc, char **argv)
     const char *icfg = argv[3], *ocfg = argv[4], *oweights = argv[5], *newdata = argv[6];
     const char *with_value[] = {"-out", "-old-labels", "-valid", "-seed", "-grid-classes", NULL};
     opt_check(argc, argv, 7, with_value, NULL);
-    continual_run c;
-    memset(&c, 0, sizeof c);
-    c.out = opt_str(argc, argv, "-out", NULL);
-    if (!c.out) inv_die("continual needs -out DIR");
+    const char *out = opt_str(argc, argv, "-out", NULL);
+    if (!out) inv_die("continual needs -out DIR");
     const char *old_labels = opt_str(argc, argv, "-old-labels", NULL), *valid_data = opt_str(argc, argv, "-valid", NULL);
     uint64_t seed = (uint64_t)opt_int(argc, argv, "-seed", 1);
     int *grid_list = NULL, grid_n = opt_grid_classes(argc, argv, &grid_list);
 
     // Everything is checked before any work or any file.
+    continual_run c;
+    memset(&c, 0, sizeof c);
     c.p = read_inversion_cfg(icfg);
     inversion_params *p = &c.p;
     if (p->cl_syn > 0 && (p->cl_images <= 0 || p->cl_synthetic <= 0))
@@ -179,19 +194,19 @@ int run_continual(int argc, char **argv)
     widen_head wh;
     char *wide = widen_head_cfg(ocfg, nd.classes, &wh);
     c.k_old = wh.k_old;
-    c.k = c.k_old + nd.classes;
+    int k = c.k_old + nd.classes;
     label_set olds = old_labels ? read_label_set(old_labels) : default_label_set(c.k_old);
     if (olds.n != c.k_old) inv_die("%s holds %d labels, the old network %s has %d classes", old_labels, olds.n, ocfg, c.k_old);
     check_label_collisions(&olds, old_labels ? old_labels : "the default old labels", &nd);
-    label_set all = {c.k, xcalloc(c.k, sizeof(char *))};
-    for (int i = 0; i < c.k; ++i) all.names[i] = xstrdup(i < c.k_old ? olds.names[i] : nd.labels[i - c.k_old]);
-    check_labels_not_in_path(&all, c.out);
+    label_set all = {k, xcalloc(k, sizeof(char *))};
+    for (int i = 0; i < k; ++i) all.names[i] = xstrdup(i < c.k_old ? olds.names[i] : nd.labels[i - c.k_old]);
+    check_labels_not_in_path(&all, out);
     class_grid_check_list(grid_list, grid_n, c.k_old, "-grid-classes", ocfg);
     classifier_data vd = {0};
     if (valid_data) {
         vd = read_classifier_data(valid_data);
-        if (vd.classes != c.k) inv_die("%s has %d classes; after continual learning the network has %d (%d old + %d new)", valid_data, vd.classes, c.k, c.k_old, nd.classes);
-        classifier_list(&vd, "valid");
+        if (vd.classes != k) inv_die("%s has %d classes; after continual learning the network has %d (%d old + %d new)", valid_data, vd.classes, k, c.k_old, nd.classes);
+        c.valid_list = classifier_list(&vd, "valid");
     }
 
     memory_plan mem = plan_continual_memory(p, ocfg, c.k_old, newdata, valid_data);
@@ -199,26 +214,28 @@ int run_continual(int argc, char **argv)
     network *onet = load_checked_network(ocfg, oweights, 0, LAYERS_FROZEN);
     char err[1024];
     if (check_widen_head(onet, &wh, ocfg, err, sizeof err)) inv_die("%s", err);
-    student_state rs = {0, 0, 0};
-    int resuming = student_read_backup(c.out, &rs);
-    char path[4096];
-    student_backup_path(path, sizeof path, c.out, "student.weights", rs.batches);
+    trainer t = {.verb = "continual", .out = out, .csv_name = "continual.csv",
+                 .csv_header = "batch,loss,syn,ce,kd,lr,top1,top1_old,top1_new\n", .weights_name = "continual.weights",
+                 .ops = &continual_ops, .ctx = &c, .seed = seed, .synth_line = "synthesized batch %d/%d of the old classes (%d images)",
+                 .backup_every = p->cl_backup_every, .grid_classes = c.k_old, .grid_list = grid_list, .grid_n = grid_n};
+    const char *weights = trainer_weights(&t, NULL);
     char *tmpcfg = write_temp_cfg(wide);
     srand((unsigned)seed);   // Darknet initialises the new rows with rand()
-    c.net = load_checked_network(tmpcfg, resuming ? path : NULL, 0, LAYERS_TRAIN);
+    network *s = t.net = load_checked_network(tmpcfg, weights, 0, LAYERS_TRAIN);
     unlink(tmpcfg);
     free(tmpcfg);
-    network *s = c.net;
-    if (output_layer_index(s) != wh.softmax || s->layers[wh.softmax].inputs != c.k)
-        inv_die("internal: the widened network's [softmax] does not read %d logits", c.k);
-    if (!resuming) copy_params_widened(s, onet, wh.head);
+    if (output_layer_index(s) != wh.softmax || s->layers[wh.softmax].inputs != k)
+        inv_die("internal: the widened network's [softmax] does not read %d logits", k);
+    if (!t.resuming) copy_params_widened(s, onet, wh.head);
     free_network(onet);
-    network *ok = load_checked_network(ocfg, oweights, s->batch, LAYERS_FROZEN);
-    c.old = make_frozen_net(ok, ocfg);
+    c.old = load_frozen(ocfg, oweights, s->batch);
+    network *ok = c.old->net;
     if (ok->w != s->w || ok->h != s->h || ok->c != s->c) inv_die("internal: widened network's input differs");
     c.newset = load_labelled_list(classifier_list(&nd, "train"), nd.labels, nd.classes, s->w, s->h, s->c);
     labelled_set valid = {0};
-    if (valid_data) valid = load_labelled_list(classifier_list(&vd, "valid"), all.names, c.k, s->w, s->h, s->c);
+    if (valid_data) valid = load_labelled_list(c.valid_list, all.names, k, s->w, s->h, s->c);
+    c.valid = &valid;
+    t.valid_every = valid.n ? p->cl_valid_every : 0;
     c.nsyn = p->cl_images > 0 ? (int)(p->cl_synthetic * s->batch + 0.5) : 0;
     if (p->cl_synthetic > 0 && c.nsyn == 0) c.nsyn = 1;
     if (c.nsyn >= s->batch) inv_die("%s: [continual] synthetic=%g leaves no new images in a batch of %d", icfg, p->cl_synthetic, s->batch);
@@ -227,96 +244,41 @@ int run_continual(int argc, char **argv)
     synth *syn = NULL;
     frozen_net *tsyn = NULL;
     if (p->cl_images > 0) {
-        network *ts = load_checked_network(ocfg, oweights, p->batch, LAYERS_FROZEN);
-        tsyn = make_frozen_net(ts, ocfg);
+        tsyn = load_frozen(ocfg, oweights, p->batch);
         syn = make_synth(tsyn, NULL, p);
+        t.upfront = (p->cl_images + p->batch - 1) / p->batch;
     }
     fix_conv1x1_backward(s);
 
-    make_student_dirs(c.out);
-    path_in(path, sizeof path, c.out, "continual.cfg");
+    make_student_dirs(out);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/continual.cfg", out);
     save_text(path, wide);
     size_t cap = 64;
-    for (int i = 0; i < c.k; ++i) cap += strlen(all.names[i]) + 1;
+    for (int i = 0; i < k; ++i) cap += strlen(all.names[i]) + 1;
     char *text = xcalloc(cap, 1);
-    for (int i = 0; i < c.k; ++i) strcat(strcat(text, all.names[i]), "\n");
-    path_in(path, sizeof path, c.out, "labels.txt");
+    for (int i = 0; i < k; ++i) strcat(strcat(text, all.names[i]), "\n");
+    snprintf(path, sizeof path, "%s/labels.txt", out);
     save_text(path, text);
     free(text);
     char data[12288];
-    int dn = snprintf(data, sizeof data, "classes=%d\n", c.k);
-    if (valid_data) dn += snprintf(data + dn, sizeof data - dn, "valid=%s\n", classifier_list(&vd, "valid"));
-    snprintf(data + dn, sizeof data - dn, "labels=%s/labels.txt\nnames=%s/labels.txt\n", c.out, c.out);
-    path_in(path, sizeof path, c.out, "continual.data");
+    int dn = snprintf(data, sizeof data, "classes=%d\n", k);
+    if (valid_data) dn += snprintf(data + dn, sizeof data - dn, "valid=%s\n", c.valid_list);
+    snprintf(data + dn, sizeof data - dn, "labels=%s/labels.txt\nnames=%s/labels.txt\n", out, out);
+    snprintf(path, sizeof path, "%s/continual.data", out);
     save_text(path, data);
 
     c.pool = make_pool(s->c, s->h, s->w);
-    c.sp = (synth_pool){c.out, syn, tsyn, olds.names, p->gray, seed, &c.pool, 0, 0};
-    c.r = make_rng(seed);
-    text_log_add(&c.csv, "batch,loss,syn,ce,kd,lr,top1,top1_old,top1_new\n");
-    if (resuming) {
-        student_restore_backup(s, c.out, &c.sp, &c.csv, "continual.csv", &rs, &c.r);
-        fprintf(stderr, "continual: resuming from %s/backup at batch %d (%d synthesized images)\n", c.out, rs.batches, c.pool.n);
-    }
+    synth_pool sp = {out, syn, tsyn, olds.names, p->gray, seed, &c.pool, 0, 0, NULL, NULL};
+    t.sp = &sp;
+    if (trainer_start(&t))
+        fprintf(stderr, "continual: resuming from %s/backup at batch %d (%d synthesized images)\n", out, t.resume.batches, c.pool.n);
     fprintf(stderr, "continual: %s widened from %d to %d classes (the [%s] head at line %d); %d synthesized + %d new images a batch; "
-            "%d new training images\n", ocfg, c.k_old, c.k, wh.conv ? "convolutional" : "connected", wh.head_line, c.nsyn,
+            "%d new training images\n", ocfg, c.k_old, k, wh.conv ? "convolutional" : "connected", wh.head_line, c.nsyn,
             s->batch - c.nsyn, c.newset.n);
+    trainer_run(&t);
 
-    // Up-front synthesis of the old classes; every batch is a resume point.
-    int upfront = syn ? (p->cl_images + p->batch - 1) / p->batch : 0;
-    int last_backup = resuming ? rs.batches : -1, first_synth = c.sp.synthesized;
-    double t0 = now_seconds();
-    for (int b = c.sp.synthesized; b < upfront; ++b) {
-        synth_pool_batch(&c.sp);
-        char eta[32];
-        format_duration((now_seconds() - t0) / (b + 1 - first_synth) * (upfront - b - 1), eta, sizeof eta);
-        fprintf(stderr, "continual: synthesized batch %d/%d of the old classes (%d images)  ETA %s\n", b + 1, upfront, c.pool.n, eta);
-        student_state st = {(int)get_current_batch(s), c.sp.synthesized, (unsigned long long)c.r.s};
-        student_save_backup(s, c.out, &c.sp, &c.csv, "continual.csv", &st, last_backup);
-        last_backup = st.batches;
-    }
-
-    int max = s->max_batches, start = (int)get_current_batch(s);
-    double t_start = now_seconds(), t_print = 0, avg = -1;
-    while ((int)get_current_batch(s) < max) {
-        double loss = train_step(&c);
-        avg = avg < 0 ? loss : 0.95 * avg + 0.05 * loss;
-        int b = (int)get_current_batch(s);
-        double top1[3] = {-1, -1, -1};
-        char line[256];
-        if (valid.n && (b % p->cl_valid_every == 0 || b == max)) {
-            score(s, &valid, c.k_old, top1, NULL);
-            fprintf(stderr, "continual: batch %d  top-1 %.2f%% (old classes %.2f%%, new %.2f%%) on %s\n", b, top1[0], top1[1], top1[2],
-                    classifier_list(&vd, "valid"));
-            snprintf(line, sizeof line, "%d,%.6g,%.6g,%.6g,%.6g,%.6g,%.2f,%.2f,%.2f\n", b, loss, c.parts.syn, c.parts.ce, c.parts.kd,
-                     get_current_rate(s), top1[0], top1[1], top1[2]);
-        } else
-            snprintf(line, sizeof line, "%d,%.6g,%.6g,%.6g,%.6g,%.6g,,,\n", b, loss, c.parts.syn, c.parts.ce, c.parts.kd, get_current_rate(s));
-        text_log_add(&c.csv, line);
-        double now = now_seconds();
-        if (now - t_print >= 5 || b == max) {
-            char eta[32];
-            format_duration((now - t_start) / (b - start) * (max - b), eta, sizeof eta);
-            fprintf(stderr, "continual batch %d/%d  loss %.4f (syn %.4f ce %.4f kd %.4f)  avg %.4f  lr %.4g  ETA %s\n", b, max, loss,
-                    c.parts.syn, c.parts.ce, c.parts.kd, avg, get_current_rate(s), eta);
-            t_print = now;
-        }
-        if (b % p->cl_backup_every == 0 && b < max) {
-            student_state st = {b, c.sp.synthesized, (unsigned long long)c.r.s};
-            student_save_backup(s, c.out, &c.sp, &c.csv, "continual.csv", &st, last_backup);
-            last_backup = b;
-        }
-    }
-    synth_pool_write_list(&c.sp);
-    path_in(path, sizeof path, c.out, "continual.csv");
-    save_text(path, c.csv.s);
-    if (c.pool.n) {
-        path_in(path, sizeof path, c.out, "grid.png");
-        save_class_grid_of(path, c.pool.x, c.pool.y, c.pool.n, c.k_old, grid_list, grid_n, s->c, s->h, s->w);
-    }
-    path_in(path, sizeof path, c.out, "continual.weights");
-    save_weights_atomic(s, path);
-    printf("continual: %s after %d batches: %d old + %d new classes, %d synthesized images of the old ones\n", path,
+    printf("continual: %s/continual.weights after %d batches: %d old + %d new classes, %d synthesized images of the old ones\n", out,
            (int)get_current_batch(s), c.k_old, nd.classes, c.pool.n);
     if (valid.n) {
         double top1[3];
@@ -327,20 +289,20 @@ int run_continual(int argc, char **argv)
         free_classifier_score(&sc);
     }
 
+    free_trainer(&t);
     free_labelled_set(&valid);
     free_labelled_set(&c.newset);
     free_classifier_data(&nd);
     if (valid_data) free_classifier_data(&vd);
-    free(c.csv.s);
     free(c.y);
     free(wide);
     free_pool(&c.pool);
     free_label_set(&olds);
     free(grid_list);
     free_label_set(&all);
-    if (syn) { network *ts = tsyn->net; free_synth(syn); free_frozen_net(tsyn); free_network(ts); }
-    free_frozen_net(c.old);
-    free_network(ok);
+    free_synth(syn);
+    free_loaded_frozen(tsyn);
+    free_loaded_frozen(c.old);
     free_network(s);
     return 0;
 }

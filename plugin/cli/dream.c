@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <omp.h>
 #include <unistd.h>
 
+#include "dream_set.h"
 #include "load_network.h"
 #include "frozen.h"
 #include "grid.h"
@@ -15,13 +17,15 @@
 #include "labels.h"
 #include "memory.h"
 #include "rng.h"
+#include "shard.h"
 #include "synth.h"
 #include "util.h"
 
 static void dream_help(const char *prog)
 {
     printf("usage: %s inversion dream <inversion.cfg> <teacher.cfg> <teacher.weights> -out DIR\n"
-           "                         [-n N] [-seed S] [-labels FILE] [-label-ids] [-grid-classes LIST]\n\n"
+           "                         [-n N] [-seed S] [-labels FILE] [-label-ids] [-grid-classes LIST]\n"
+           "                         [-shard I/N | -shards N]\n\n"
            "Synthesizes N images from a trained classifier (DeepInversion): random pixels are optimised\n"
            "through the frozen network so that every BN layer's batch statistics match its running\n"
            "statistics, the teacher predicts the target class, and image priors hold.\n\n"
@@ -38,6 +42,13 @@ static void dream_help(const char *prog)
            "  -grid-classes LIST  classes shown in grid.png, one row each, e.g. 0,5,17 or 0-9 (at most 100;\n"
            "                default: the first 10 classes among the images); 10 images per row, shrunk to keep\n"
            "                the grid within 1536x1536 pixels\n"
+           "  -shard I/N    make only shard I (0 to N-1) of the run: its share of the batches, into its own -out DIR\n"
+           "                (images/, train.list, labels.txt, losses.csv, grid/ with the grid's images, shard.manifest\n"
+           "                written last). A batch's images depend only on -seed and its index, so N shards joined by\n"
+           "                `merge` are byte for byte the run without -shard (on the same kind of CPU or GPU, with the\n"
+           "                same OMP_NUM_THREADS: merge warns otherwise). A killed shard resumes when run again\n"
+           "  -shards N     shard I of N, I taken from a Slurm job array (SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN;\n"
+           "                the array must have N tasks) or a Kubernetes indexed job (JOB_COMPLETION_INDEX)\n"
            MEMORY_HELP "\n"
            "inversion cfg keys (section, key, default, meaning):\n", prog);
     print_inversion_cfg_keys(stdout);
@@ -155,12 +166,47 @@ static label_set dream_labels(label_set l, const char *path, int ids, int classe
     return l;
 }
 
+// A grid image of a shard, as floats: merge draws the whole run's grid.png
+// from them exactly as an unsharded run draws it from memory.
+static void save_grid_image(const char *out, int k, const float *im, size_t n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/grid/%06d.f32", out, k);
+    atomic_file a = atomic_open(path);
+    fwrite(im, sizeof(float), n, a.f);
+    atomic_commit(&a);
+}
+
+static void save_shard_manifest(const char *out, shard_spec sh, uint64_t run_id, unsigned seed, int n, int batch, int nbatches,
+                                const network *net, int classes, const char *icfg, const char *cfg, const char *weights,
+                                const label_set *labels, const int *grid_list, int grid_n, int gpu)
+{
+    shard_manifest m;
+    memset(&m, 0, sizeof m);
+    m.shard = sh, m.run = run_id, m.seed = seed, m.images = n, m.batch = batch, m.nbatches = nbatches;
+    m.classes = classes, m.c = net->c, m.h = net->h, m.w = net->w;
+    m.icfg_hash = hash_file(icfg, HASH_START), m.cfg_hash = hash_file(cfg, HASH_START), m.weights_hash = hash_file(weights, HASH_START);
+    m.labels_hash = HASH_START;
+    for (int i = 0; i < labels->n; ++i) m.labels_hash = hash_string(labels->names[i], m.labels_hash);
+    if (strlen(icfg) >= SHARD_PATH_MAX || strlen(cfg) >= SHARD_PATH_MAX || strlen(weights) >= SHARD_PATH_MAX)
+        inv_die("a path to the cfg or weights is over %d characters: a shard cannot record it", SHARD_PATH_MAX - 1);
+    strcpy(m.icfg, icfg), strcpy(m.cfg, cfg), strcpy(m.weights, weights);
+    // What else decides the last bits of the images.
+    m.threads = omp_get_max_threads();
+    snprintf(m.cpu, sizeof m.cpu, "%s", __builtin_cpu_supports("avx512f") ? "avx512f" : __builtin_cpu_supports("avx2") ? "avx2" : "generic");
+    if (gpu >= 0) snprintf(m.device, sizeof m.device, "gpu");
+    else snprintf(m.device, sizeof m.device, "cpu");
+    m.grid_n = grid_n;
+    if (grid_n) memcpy(m.grid_list, grid_list, grid_n * sizeof(int));
+    write_shard_manifest(out, &m);
+}
+
 int run_dream(int argc, char **argv)
 {
     if (wants_help(argc, argv)) { dream_help(argv[0]); return 0; }
     if (argc < 6) { dream_help(argv[0]); return 1; }
     const char *icfg = argv[3], *cfg = argv[4], *weights = argv[5];
-    const char *with_value[] = {"-out", "-n", "-seed", "-labels", "-grid-classes", NULL};
+    const char *with_value[] = {"-out", "-n", "-seed", "-labels", "-grid-classes", "-shard", "-shards", NULL};
     const char *alone[] = {"-label-ids", NULL};
     opt_check(argc, argv, 6, with_value, alone);
     const char *out = opt_str(argc, argv, "-out", NULL);
@@ -168,6 +214,7 @@ int run_dream(int argc, char **argv)
     unsigned seed = (unsigned)opt_int(argc, argv, "-seed", 1);
     const char *labels_path = opt_str(argc, argv, "-labels", NULL);
     int *grid_list = NULL, grid_n = opt_grid_classes(argc, argv, &grid_list);
+    shard_spec sh = opt_shard(argc, argv);
 
     // Everything is validated before the output directory is touched.
     inversion_params p = read_inversion_cfg(icfg);
@@ -195,22 +242,45 @@ int run_dream(int argc, char **argv)
     int *targets = make_targets(p.targets, nbatches * p.batch, teacher->classes, seed);
     // The grid keeps only the images it shows, taken as batches finish.
     class_grid grid = make_class_grid(grid_list, grid_n, targets, n, teacher->classes, GRID_COLS, net->c, net->h, net->w);
+    size_t im_size = (size_t)net->c * net->h * net->w;
 
-    uint64_t run_id = dream_run_id(icfg, cfg, weights, seed, n, &labels);
-    int done = file_exists(out) ? finished_batches(out, run_id) : 0;
-    if (done > nbatches) inv_die("%s/dream.progress is damaged; remove %s to start over", out, out);
+    // A shard makes batches [first, end) and keeps, of the whole run's grid,
+    // the images that fall in its batches (shown[k]).
+    int first = 0, end = nbatches;
+    char *shown = NULL;
+    if (sh.count) {
+        shard_batches(sh, nbatches, &first, &end);
+        if (first == end) inv_warn("shard %d/%d has no batches: the run has %d", sh.index, sh.count, nbatches);
+        shown = xcalloc(n, 1);
+        float *blank = xcalloc(im_size, sizeof(float));
+        for (int k = 0; k < n; ++k)
+            if (class_grid_wants(&grid, targets[k])) shown[k] = 1, class_grid_add(&grid, targets[k], blank);
+        free(blank);
+    }
+
+    uint64_t run_id = dream_run_id(icfg, cfg, weights, seed, n, &labels), progress_id = run_id;
+    if (sh.count) {
+        char spec[64];
+        snprintf(spec, sizeof spec, "shard %d/%d", sh.index, sh.count);
+        progress_id = hash_string(spec, run_id);
+    }
+    int done = file_exists(out) ? finished_batches(out, progress_id) : 0;
+    if (done > end - first) inv_die("%s/dream.progress is damaged; remove %s to start over", out, out);
     char path[4096];
     make_output_dir(out);
     snprintf(path, sizeof path, "%s/images", out);
     make_output_dir(path);
+    if (sh.count) {
+        snprintf(path, sizeof path, "%s/grid", out);
+        make_output_dir(path);
+    }
 
     synth *s = make_synth(teacher, NULL, &p);
-    size_t im_size = (size_t)net->c * net->h * net->w;
     float *batch_images = xcalloc((size_t)p.batch * im_size, sizeof(float));
-    dream_progress d = {now_seconds(), 0, (long)(nbatches - done) * (p.iterations + p.lowres_iterations), nbatches, p.log_every, isatty(2), {NULL, 0, 0}};
-    text_log_add(&d.csv, "batch,stage,iteration,lr,total,ce,bn,tv_l1,tv_l2,l2,target_p\n");
+    dream_progress d = {now_seconds(), 0, (long)(end - first - done) * (p.iterations + p.lowres_iterations), nbatches, p.log_every, isatty(2), {NULL, 0, 0}};
+    text_log_add(&d.csv, DREAM_LOSSES_HEADER);
     if (done) {
-        reload_losses(&d, out, done);
+        reload_losses(&d, out, first + done);
         fprintf(stderr, "dream: resuming %s after %d finished batch%s\n", out, done, done > 1 ? "es" : "");
     }
     size_t list_cap = 1;
@@ -221,48 +291,49 @@ int run_dream(int argc, char **argv)
     // Batches are independent (each has its own seed), so a resumed run
     // continues exactly where it stopped; of its finished batches it reads
     // back only the images the grid shows.
-    for (int b = 0; b < nbatches; ++b) {
-        if (b >= done) synth_batch(s, targets + b * p.batch, ((uint64_t)seed << 32) ^ (uint64_t)b, b, batch_images, on_iteration, &d);
+    for (int b = first; b < end; ++b) {
+        int fresh = b - first >= done;
+        if (fresh) synth_batch(s, targets + b * p.batch, ((uint64_t)seed << 32) ^ (uint64_t)b, b, batch_images, on_iteration, &d);
         for (int i = 0; i < p.batch && b * p.batch + i < n; ++i) {
             int k = b * p.batch + i;
             float *im = batch_images + i * im_size;
-            snprintf(path, sizeof path, "%s/images/%06d_%s.png", out, k, labels.names[targets[k]]);
-            if (b >= done) save_png(path, im, save_c, net->h, net->w);
-            else if (class_grid_wants(&grid, targets[k])) load_png(path, im, net->c, net->h, net->w);
-            class_grid_add(&grid, targets[k], im);
+            dream_image_path(path, sizeof path, out, k, labels.names[targets[k]]);
+            if (fresh) save_png(path, im, save_c, net->h, net->w);
+            if (sh.count) {
+                if (fresh && shown[k]) save_grid_image(out, k, im, im_size);
+            } else {
+                if (!fresh && class_grid_wants(&grid, targets[k])) load_png(path, im, net->c, net->h, net->w);
+                class_grid_add(&grid, targets[k], im);
+            }
             list_len += snprintf(list + list_len, list_cap - list_len, "%s\n", path);
         }
-        if (b < done) continue;
+        if (!fresh) continue;
         snprintf(path, sizeof path, "%s/losses.csv", out);
         save_text(path, d.csv.s);
-        char progress[128];
-        snprintf(progress, sizeof progress, "run=%llx\nbatches=%d\n", (unsigned long long)run_id, b + 1);
-        snprintf(path, sizeof path, "%s/dream.progress", out);
-        save_text(path, progress);
+        save_dream_progress(out, progress_id, b - first + 1);
     }
     if (d.tty) fprintf(stderr, "\n");
 
-    // The grid first and dream.data last: a run that stops on the way leaves
-    // no .data pointing at a dataset without its list or labels.
-    snprintf(path, sizeof path, "%s/grid.png", out);
-    save_class_grid(path, &grid);
-    snprintf(path, sizeof path, "%s/train.list", out);
-    save_text(path, list);
-    size_t lab_cap = 64;
-    for (int i = 0; i < labels.n; ++i) lab_cap += strlen(labels.names[i]) + 1;
-    char *lab = xcalloc(lab_cap, 1);
-    for (int i = 0; i < labels.n; ++i) strcat(strcat(lab, labels.names[i]), "\n");
-    snprintf(path, sizeof path, "%s/labels.txt", out);
-    save_text(path, lab);
-    char data[8192];
-    snprintf(data, sizeof data, "classes=%d\ntrain=%s/train.list\nvalid=%s/train.list\nlabels=%s/labels.txt\nnames=%s/labels.txt\ntop=1\n",
-             teacher->classes, out, out, out, out);
-    snprintf(path, sizeof path, "%s/dream.data", out);
-    save_text(path, data);
-    printf("dream: %d images in %s (%.1f s); list %s/train.list, data %s/dream.data, grid %s/grid.png\n",
-           n, out, now_seconds() - d.start, out, out, out);
+    if (sh.count) {
+        // A shard's own list and labels, then the manifest last: merge takes
+        // only shards that have one.
+        snprintf(path, sizeof path, "%s/losses.csv", out);
+        save_text(path, d.csv.s);
+        snprintf(path, sizeof path, "%s/train.list", out);
+        save_text(path, list);
+        save_dream_labels(out, &labels);
+        save_shard_manifest(out, sh, run_id, seed, n, p.batch, nbatches, net, teacher->classes, icfg, cfg, weights, &labels, grid_list, grid_n, teacher->gpu);
+        int k0 = first * p.batch < n ? first * p.batch : n, k1 = end * p.batch < n ? end * p.batch : n;
+        printf("dream: shard %d/%d, batches %d to %d of %d, %d images in %s (%.1f s); join the shards with `%s inversion merge`\n",
+               sh.index, sh.count, first, end - 1, nbatches, k1 - k0, out, now_seconds() - d.start, argv[0]);
+        if (first == end) printf("dream: shard %d/%d has no batches (the run has %d)\n", sh.index, sh.count, nbatches);
+    } else {
+        save_dream_set(out, &grid, list, &labels, teacher->classes);
+        printf("dream: %d images in %s (%.1f s); list %s/train.list, data %s/dream.data, grid %s/grid.png\n",
+               n, out, now_seconds() - d.start, out, out, out);
+    }
 
-    free(lab); free(list); free(batch_images); free(targets); free(d.csv.s); free(grid_list);
+    free(shown); free(list); free(batch_images); free(targets); free(d.csv.s); free(grid_list);
     free_class_grid(&grid);
     free_synth(s);
     free_label_set(&labels);

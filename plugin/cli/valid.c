@@ -8,22 +8,26 @@
 #include "dataset.h"
 #include "evaluate.h"
 #include "flops.h"
+#include "int8.h"
 #include "inversion.h"
 #include "util.h"
 
 int run_valid(int argc, char **argv)
 {
     if (wants_help(argc, argv) || argc < 6) {
-        fprintf(stderr, "usage: %s inversion valid <data> <cfg> <weights> [-list file] [-batch N] [-per-class]\n"
+        fprintf(stderr, "usage: %s inversion valid <data> <cfg> <weights> [-list file] [-batch N] [-per-class] [-int8 RANGES]\n"
                 "  Top-1 (and top-5 with 20 classes or more) and per-class accuracy on the data file's valid= list\n"
                 "  (or -list), one crop per image: an image of another size than the network's is scaled to cover\n"
                 "  it and centre-cropped, as stock Darknet's single-crop validation does. Images are read a chunk\n"
                 "  at a time, so any list fits in memory.\n"
                 "  -batch N     images per forward pass (default 100, or the list's size if smaller)\n"
-                "  -per-class   per-class lines also for more than 100 classes\n", argv[0]);
+                "  -per-class   per-class lines also for more than 100 classes\n"
+                "  -int8 RANGES the network as an int8 engine runs it, simulated: every convolution's weights\n"
+                "               per output channel and its input at the calibrated threshold in 127 levels\n"
+                "               (RANGES: calibrate's ranges.txt, or a file with an input_calibration = line)\n", argv[0]);
         return wants_help(argc, argv) ? 0 : 1;
     }
-    const char *with_value[] = {"-list", "-batch", NULL};
+    const char *with_value[] = {"-list", "-batch", "-int8", NULL};
     const char *flags[] = {"-per-class", NULL};
     opt_check(argc, argv, 6, with_value, flags);
     const char *datafile = argv[3], *cfg = argv[4], *weights = argv[5];
@@ -39,7 +43,16 @@ int run_valid(int argc, char **argv)
     if (batch <= 0) inv_die("-batch must be positive");
     network *net = load_checked_network(cfg, weights, batch, LAYERS_TRAIN);
     print_network_cost(stderr, net, cfg);
-    report_classifier_classes(net, list, &d, weights, opt_has(argc, argv, "-per-class"));
+    const char *int8 = opt_str(argc, argv, "-int8", NULL);
+    char name[4200];
+    snprintf(name, sizeof name, "%s%s%s", weights, int8 ? " as int8 with " : "", int8 ? int8 : "");
+    if (int8) {
+        int8_ranges r = read_int8_ranges(int8, net);
+        int8_quantize_network(net, &r);
+        free_int8_ranges(&r);
+    }
+    report_classifier_classes(net, list, &d, name, opt_has(argc, argv, "-per-class"));
+    if (int8) int8_restore_forward(net);
     free_network(net);
     free_classifier_data(&d);
     return 0;

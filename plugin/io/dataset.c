@@ -103,7 +103,7 @@ labelled_set load_labelled_paths(char **paths, int n, const char *list, char **l
     s.y = xcalloc(n, sizeof(int));
     static int resized;   // warn once
     for (int i = 0; i < n; ++i) {
-        s.y[i] = label_of(paths[i], labels, classes, list);
+        s.y[i] = labels ? label_of(paths[i], labels, classes, list) : 0;
         // stb converts to c channels itself: gray replicated for 3, luminance for 1.
         int iw, ih, ic;
         unsigned char *pix = stbi_load(paths[i], &iw, &ih, &ic, c);

@@ -18,6 +18,7 @@ typedef struct {
 // validation does (warned once); dies naming an image it cannot read. c=3 replicates a
 // grayscale image into RGB like Darknet's load_image_color; c=1 takes the
 // luminance. Dies naming the path when no label or more than one matches.
+// labels == NULL: unlabelled images (calibration), every y is 0.
 labelled_set load_labelled_list(const char *list, char **labels, int classes, int w, int h, int c);
 // The same on n paths already read from `list` (named in messages).
 labelled_set load_labelled_paths(char **paths, int n, const char *list, char **labels, int classes, int w, int h, int c);

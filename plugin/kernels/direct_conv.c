@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "direct_conv.h"
-#include "util.h"
+#include "simd.h"
 
 // The correlation kernel works on 4 output planes x 64 positions at a time.
 #define OUTS 4
@@ -38,11 +38,15 @@ static int cpu_has_avx512(void)
 #endif
 }
 
+static int portable_forced;
+
+void direct_conv_force_portable(int on) { portable_forced = on; }
+
 int direct_conv_applies(const layer *l, int allowed)
 {
     return allowed && l->type == CONVOLUTIONAL && l->groups == 1 && l->stride == 1 && l->size > 1 && l->size % 2 &&
            l->pad == l->size / 2 && l->out_h == l->h && l->out_w == l->w && l->c * l->size * l->size <= 32 &&
-           cpu_has_avx512();
+           (portable_forced || cpu_has_avx512());
 }
 
 size_t direct_conv_work(const layer *l)
@@ -54,16 +58,51 @@ size_t direct_conv_work(const layer *l)
     return (fwd > bwd ? fwd : bwd) + (size_t)OUTS * g.q;
 }
 
+// 16 floats, the kernels' vector (GCC vector extension: one AVX-512
+// register, or as many narrower ones as the target has).
+typedef float v16 __attribute__((vector_size(64)));
+typedef float v16u __attribute__((vector_size(64), aligned(4)));
+
+// The portable kernels: the same blocking and order of additions in C with
+// GCC vector extensions, for any CPU (tests force them: direct_conv.h). The
+// last bit can differ from the AVX-512 kernels, which fuse multiply-adds.
+// Production does not use them: on AVX2 they are several times slower than
+// im2col + GEMM (the 16 accumulators do not fit in 16 registers).
+static void copy_rows_c(float *dst, int dp, const float *src, int sp, int rows, int w, int add)
+{
+    for (int y = 0; y < rows; ++y, dst += dp, src += sp)
+        if (add) for (int x = 0; x < w; ++x) dst[x] += src[x];
+        else memcpy(dst, src, sizeof(float) * w);
+}
+
+INV_SIMD static void correlate_c(const float *planes, int nch, const plane_geom *g, const float *w, float *out)
+{
+    for (int q = 0; q < g->q; q += RUN) {
+        v16 acc[OUTS][RUN / 16] = {{{0}}};
+        const float *wt = w;
+        for (int ch = 0; ch < nch; ++ch)
+            for (int ky = 0; ky < g->k; ++ky) {
+                const float *s = planes + (size_t)ch * g->ps + (size_t)ky * g->wp + q;
+                for (int kx = 0; kx < g->k; ++kx, wt += OUTS) {
+                    v16 x[RUN / 16];
+                    for (int v = 0; v < RUN / 16; ++v) x[v] = *(const v16u *)(s + kx + 16 * v);
+                    for (int j = 0; j < OUTS; ++j)
+                        for (int v = 0; v < RUN / 16; ++v) acc[j][v] += x[v] * wt[j];
+                }
+            }
+        for (int j = 0; j < OUTS; ++j)
+            for (int v = 0; v < RUN / 16; ++v) *(v16u *)(out + (size_t)j * g->q + q + 16 * v) = acc[j][v];
+    }
+}
+
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
 #define DIRECT_TARGET __attribute__((target("avx512f,avx2,fma")))
-typedef float v16 __attribute__((vector_size(64)));
-typedef float v16u __attribute__((vector_size(64), aligned(4)));
 
 // rows x w floats from src (pitch sp) to dst (pitch dp), or added to dst.
 // Rows are short (a plane's width): masked vector moves instead of a memcpy
 // call per row.
-DIRECT_TARGET static void copy_rows(float *dst, int dp, const float *src, int sp, int rows, int w, int add)
+DIRECT_TARGET static void copy_rows_avx512(float *dst, int dp, const float *src, int sp, int rows, int w, int add)
 {
     for (int y = 0; y < rows; ++y, dst += dp, src += sp)
         for (int x = 0; x < w; x += 16) {
@@ -74,17 +113,9 @@ DIRECT_TARGET static void copy_rows(float *dst, int dp, const float *src, int sp
         }
 }
 
-// Copies nch planes (h x w, `stride` floats apart) into the interiors of
-// padded planes; their borders stay as they are (zeroed once per call).
-static void pad_planes(const float *src, int nch, size_t stride, const plane_geom *g, float *planes)
-{
-    for (int ch = 0; ch < nch; ++ch)
-        copy_rows(planes + (size_t)ch * g->ps + (size_t)g->p * g->wp + g->p, g->wp, src + ch * stride, g->w, g->h, g->w, 0);
-}
-
 // out[j][q] = sum over (ch, ky, kx) of w[((ch*k + ky)*k + kx)*OUTS + j] *
 // planes[ch*ps + ky*wp + kx + q], for q < g->q: 16 accumulators of 16 floats.
-DIRECT_TARGET static void correlate(const float *planes, int nch, const plane_geom *g, const float *w, float *out)
+DIRECT_TARGET static void correlate_avx512(const float *planes, int nch, const plane_geom *g, const float *w, float *out)
 {
     for (int q = 0; q < g->q; q += RUN) {
         v16 acc[OUTS][RUN / 16] = {{{0}}};
@@ -108,14 +139,31 @@ DIRECT_TARGET static void correlate(const float *planes, int nch, const plane_ge
             for (int v = 0; v < RUN / 16; ++v) *(v16u *)(out + (size_t)j * g->q + q + 16 * v) = acc[j][v];
     }
 }
+
+static int native(void) { return !portable_forced && cpu_has_avx512(); }
 #else
+#define copy_rows_avx512 copy_rows_c
+#define correlate_avx512 correlate_c
+static int native(void) { return 0; }
+#endif
+
 static void copy_rows(float *dst, int dp, const float *src, int sp, int rows, int w, int add)
 {
-    inv_die("direct convolution needs an x86-64 build");
+    (native() ? copy_rows_avx512 : copy_rows_c)(dst, dp, src, sp, rows, w, add);
 }
-static void pad_planes(const float *src, int nch, size_t stride, const plane_geom *g, float *planes) { copy_rows(0, 0, 0, 0, 0, 0, 0); }
-static void correlate(const float *planes, int nch, const plane_geom *g, const float *w, float *out) { copy_rows(0, 0, 0, 0, 0, 0, 0); }
-#endif
+
+static void correlate(const float *planes, int nch, const plane_geom *g, const float *w, float *out)
+{
+    (native() ? correlate_avx512 : correlate_c)(planes, nch, g, w, out);
+}
+
+// Copies nch planes (h x w, `stride` floats apart) into the interiors of
+// padded planes; their borders stay as they are (zeroed once per call).
+static void pad_planes(const float *src, int nch, size_t stride, const plane_geom *g, float *planes)
+{
+    for (int ch = 0; ch < nch; ++ch)
+        copy_rows(planes + (size_t)ch * g->ps + (size_t)g->p * g->wp + g->p, g->wp, src + ch * stride, g->w, g->h, g->w, 0);
+}
 
 void forward_direct_conv(const layer *l, const float *input, float *result, float *work)
 {

@@ -13,6 +13,11 @@
 // Whether l can run directly on this CPU (AVX-512); `allowed` 0 forces the
 // GEMM path (INV_DIRECT_CONV=0, for tests and benchmarks).
 int direct_conv_applies(const layer *l, int allowed);
+// For tests: on (1), every layer of the direct shape runs directly, on any
+// CPU, with the portable kernels (the same algorithm in plain C); off (0,
+// the default), only CPUs with AVX-512 run it, with their own kernels. Set
+// before the networks are frozen.
+void direct_conv_force_portable(int on);
 // Workspace floats the direct forward or backward of l needs.
 size_t direct_conv_work(const layer *l);
 // result[n][batch*out_h*out_w] (the GEMM's layout) = the convolution of the

@@ -4,9 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "kernel_ops.h"
 #include "kernels.h"
 
-#define THREADS 256
+#define THREADS KOP_THREADS
 
 extern "C" void inv_die(const char *fmt, ...);
 
@@ -16,13 +17,15 @@ extern "C" void gpu_check_launch(const char *what)
     if (e != cudaSuccess) inv_die("CUDA error in %s: %s", what, cudaGetErrorString(e));
 }
 
-static unsigned blocks(long n)
+extern "C" void gpu_check_call(int status, const char *what)
 {
-    long b = (n + THREADS - 1) / THREADS;
-    return (unsigned)(b < 65535L * 8 ? (b > 0 ? b : 1) : 65535L * 8);
+    if (status != cudaSuccess) inv_die("CUDA error in %s: %s", what, cudaGetErrorString((cudaError_t)status));
 }
 
+static unsigned blocks(long n) { return kop_blocks(n); }
+
 // Sum of a double over the block (THREADS threads); thread 0 gets the result.
+// The tree is kop_tree_sum's (kernel_ops.h), so the host twin adds in this order.
 __device__ static double block_sum(double v)
 {
     __shared__ double s[THREADS];
@@ -39,58 +42,60 @@ __device__ static double block_sum(double v)
 
 // ---- R_feature ------------------------------------------------------------
 
-// One block per channel: mean, then the biased variance around it (two passes,
-// as bn_stat.c).
-__global__ static void k_bn_stats(const float *x, int B, int C, int S, float *mean, float *var)
+// Block (g, c): chunk g of channel c's sums of d = x - rm and d^2.
+__global__ static void k_bn_partials(const float *x, int C, int S, long M, const float *rm, double *part)
 {
-    int c = blockIdx.x;
-    double sum = 0;
-    for (int b = 0; b < B; ++b)
-        for (int i = threadIdx.x; i < S; i += THREADS) sum += x[((size_t)b * C + c) * S + i];
-    double M = (double)B * S;
-    double mu = block_sum(sum) / M;
-    double sq = 0;
-    for (int b = 0; b < B; ++b)
-        for (int i = threadIdx.x; i < S; i += THREADS) {
-            double d = x[((size_t)b * C + c) * S + i] - mu;
-            sq += d * d;
-        }
-    sq = block_sum(sq);
+    int g = blockIdx.x, G = gridDim.x, c = blockIdx.y;
+    long j0, j1;
+    bn_chunk(M, G, g, &j0, &j1);
+    double s1 = 0, s2 = 0;
+    bn_thread_sums(x, C, S, c, rm[c], j0, j1, threadIdx.x, &s1, &s2);
+    s1 = block_sum(s1);
+    s2 = block_sum(s2);
     if (threadIdx.x == 0) {
-        mean[c] = (float)mu;
-        var[c] = (float)(sq / M);
+        part[((size_t)c * G + g) * 2] = s1;
+        part[((size_t)c * G + g) * 2 + 1] = s2;
     }
 }
 
-extern "C" void gpu_bn_stats(const float *x, int B, int C, int S, float *mean, float *var)
-{
-    k_bn_stats<<<C, THREADS>>>(x, B, C, S, mean, var);
-    gpu_check_launch("bn_stats");
-}
-
-__global__ static void k_bn_coeffs(const float *mean, const float *var, const float *rm, const float *rv,
-                                   int C, double M, double scale, float *ga, float *gb, double *loss)
+// One block: per channel statistics from the chunk sums, the two norms, the
+// coefficients and the term (bn_stat.c layer_term).
+__global__ static void k_bn_coeffs(const double *part, int G, int C, double M, const float *rm, const float *rv,
+                                   double scale, float *mean, float *var, float *ga, float *gb, double *work,
+                                   double *loss)
 {
     double dm2 = 0, dv2 = 0;
     for (int c = threadIdx.x; c < C; c += THREADS) {
-        double dm = (double)mean[c] - rm[c], dv = (double)var[c] - rv[c];
-        dm2 += dm * dm;
+        double md, v;
+        bn_channel_stats(part, G, c, M, &md, &v);
+        work[c] = md;
+        work[C + c] = v;
+        mean[c] = (float)(rm[c] + md);
+        var[c] = (float)v;
+        double dv = v - rv[c];
+        dm2 += md * md;
         dv2 += dv * dv;
     }
     double D = sqrt(block_sum(dm2)), E = sqrt(block_sum(dv2));
-    double kd = scale / ((D > 1e-12 ? D : 1e-12) * M), ke = 2 * scale / ((E > 1e-12 ? E : 1e-12) * M);
-    for (int c = threadIdx.x; c < C; c += THREADS) {
-        ga[c] = (float)(kd * (mean[c] - rm[c]));
-        gb[c] = (float)(ke * ((double)var[c] - rv[c]));
+    double kd = bn_norm_coeff(D, M, scale), ke = 2 * bn_norm_coeff(E, M, scale);
+    for (int c = threadIdx.x; c < C; c += THREADS) {   // the channels this thread wrote
+        ga[c] = (float)(kd * work[c]);
+        gb[c] = (float)(ke * (work[C + c] - rv[c]));
     }
     if (threadIdx.x == 0) loss[0] = scale * (D + E);
 }
 
-extern "C" void gpu_bn_coeffs(const float *mean, const float *var, const float *rolling_mean, const float *rolling_var,
-                              int C, double M, double scale, float *ga, float *gb, double *loss)
+extern "C" size_t gpu_bn_scratch_size(int C, long M) { return (size_t)2 * C * bn_chunks(C, M) + (size_t)2 * C; }
+
+extern "C" void gpu_bn_term(const float *x, int B, int C, int S, const float *rolling_mean, const float *rolling_var,
+                            double scale, float *mean, float *var, float *ga, float *gb, double *loss, double *scratch)
 {
-    k_bn_coeffs<<<1, THREADS>>>(mean, var, rolling_mean, rolling_var, C, M, scale, ga, gb, loss);
-    gpu_check_launch("bn_coeffs");
+    long M = (long)B * S;
+    int G = bn_chunks(C, M);
+    k_bn_partials<<<dim3(G, C), THREADS>>>(x, C, S, M, rolling_mean, scratch);
+    k_bn_coeffs<<<1, THREADS>>>(scratch, G, C, (double)M, rolling_mean, rolling_var, scale, mean, var, ga, gb,
+                                scratch + (size_t)2 * C * G, loss);
+    gpu_check_launch("bn_term");
 }
 
 __global__ static void k_bn_backward(long n, float *d, const float *x, const float *scales, const float *rv,
@@ -98,10 +103,8 @@ __global__ static void k_bn_backward(long n, float *d, const float *x, const flo
 {
     for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x) {
         int c = (int)((i / S) % C);
-        float k = scales[c] / (sqrtf(rv[c]) + .000001f);
-        float v = d[i] * k;
-        if (ga) v -= ga[c] + gb[c] * (x[i] - mean[c]);
-        d[i] = v;
+        d[i] = ga ? bn_backward_at(d[i], x[i], scales[c], rv[c], 1, ga[c], gb[c], mean[c])
+                  : bn_backward_at(d[i], x[i], scales[c], rv[c], 0, 0, 0, 0);
     }
 }
 
@@ -115,30 +118,16 @@ extern "C" void gpu_bn_backward(float *delta, const float *x, const float *scale
 
 // ---- priors ---------------------------------------------------------------
 
-__constant__ static int dirs[4][2] = {{0, 1}, {1, 0}, {1, 1}, {1, -1}};   // (dy, dx), as prior.c
-
 // Deterministic sums (no atomics, fixed order), so that a run repeats exactly:
 // each block writes its 9 partial sums (8 direction sums, the plane's sum of
 // squares), then one block per result adds them up in a fixed order.
-#define PRIOR_GX 32
-
 __global__ static void k_prior_partials(const float *x, int H, int W, double *part)
 {
     int plane = blockIdx.y;   // b * C + c
     const float *p = x + (size_t)plane * H * W;
     double s[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
-    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < H * W; i += gridDim.x * blockDim.x) {
-        int y = i / W, xx = i % W;
-        float v = p[i];
-        s[8] += (double)v * v;
-        for (int d = 0; d < 4; ++d) {
-            int qy = y + dirs[d][0], qx = xx + dirs[d][1];
-            if (qy >= H || qx < 0 || qx >= W) continue;
-            float e = v - p[qy * W + qx];
-            s[2 * d] += (double)e * e;
-            s[2 * d + 1] += fabsf(e);
-        }
-    }
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < H * W; i += gridDim.x * blockDim.x)
+        prior_pixel_sums(p, H, W, i / W, i % W, s);
     for (int k = 0; k < 9; ++k) {
         double t = block_sum(s[k]);
         if (threadIdx.x == 0) part[((size_t)plane * gridDim.x + blockIdx.x) * 9 + k] = t;
@@ -162,105 +151,53 @@ __global__ static void k_prior_reduce(const double *part, int B, int C, int gx, 
 
 extern "C" void gpu_prior_sums(const float *x, int B, int C, int H, int W, double *acc, double *part)
 {
-    int per = (H * W + THREADS - 1) / THREADS;
-    int gx = per < PRIOR_GX ? per : PRIOR_GX;
+    int gx = prior_blocks_x(H, W);
     k_prior_partials<<<dim3(gx, B * C), THREADS>>>(x, H, W, part);
     k_prior_reduce<<<8 + B, THREADS>>>(part, B, C, gx, acc);
     gpu_check_launch("prior_sums");
 }
 
-extern "C" size_t gpu_prior_partials_size(int B, int C, int H, int W)
-{
-    int per = (H * W + THREADS - 1) / THREADS;
-    return (size_t)B * C * (per < PRIOR_GX ? per : PRIOR_GX) * 9;
-}
+extern "C" size_t gpu_prior_partials_size(int B, int C, int H, int W) { return (size_t)B * C * prior_blocks_x(H, W) * 9; }
 
-struct prior_coeffs { float k2[4], k1[4]; };
+struct prior_k { float k2[4], k1[4]; };
 
-// Gathered per pixel (no atomics): the pixel is p of the pair (p, p + dir)
-// and q of the pair (p - dir, p).
-__global__ static void k_prior_grad(const float *x, int B, int C, int H, int W, prior_coeffs k,
-                                    const float *kl2, float *grad)
+__global__ static void k_prior_grad(const float *x, int B, int C, int H, int W, prior_k k, const float *kl2,
+                                    float *grad)
 {
     long n = (long)B * C * H * W;
     for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x) {
         int xx = (int)(i % W), y = (int)((i / W) % H);
         long plane = i / ((long)H * W);
-        const float *p = x + plane * H * W;
-        float v = x[i], g = 0;
-        for (int d = 0; d < 4; ++d) {
-            int dy = dirs[d][0], dx = dirs[d][1];
-            int qy = y + dy, qx = xx + dx;
-            if (qy < H && qx >= 0 && qx < W) {
-                float e = v - p[qy * W + qx];
-                g += k.k2[d] * e + k.k1[d] * (float)((e > 0) - (e < 0));
-            }
-            int ry = y - dy, rx = xx - dx;
-            if (ry >= 0 && rx >= 0 && rx < W) {
-                float e = p[ry * W + rx] - v;
-                g -= k.k2[d] * e + k.k1[d] * (float)((e > 0) - (e < 0));
-            }
-        }
-        if (kl2) g += kl2[plane / C] * v;
-        grad[i] += g;
+        grad[i] += prior_grad_at(x + plane * H * W, H, W, y, xx, k.k2, k.k1, kl2 ? kl2[plane / C] : 0);
     }
 }
 
 extern "C" void gpu_prior_grad(const float *x, int B, int C, int H, int W, const float *k2, const float *k1,
                                const float *kl2, float *grad)
 {
-    prior_coeffs k;
+    prior_k k;
     for (int d = 0; d < 4; ++d) k.k2[d] = k2[d], k.k1[d] = k1[d];
-    float *dkl2 = NULL;
-    if (kl2) {
-        if (cudaMalloc(&dkl2, sizeof(float) * B) != cudaSuccess) inv_die("CUDA: out of device memory");
-        cudaMemcpy(dkl2, kl2, sizeof(float) * B, cudaMemcpyHostToDevice);
-    }
     long n = (long)B * C * H * W;
-    k_prior_grad<<<blocks(n), THREADS>>>(x, B, C, H, W, k, dkl2, grad);
+    k_prior_grad<<<blocks(n), THREADS>>>(x, B, C, H, W, k, kl2, grad);
     gpu_check_launch("prior_grad");
-    if (dkl2) cudaFree(dkl2);
 }
 
 // ---- the view (augment.c) -------------------------------------------------
-
-__device__ static int wrap(int i, int n) { i %= n; return i < 0 ? i + n : i; }
 
 __global__ static void k_view_forward(int B, int C, int H, int W, int PC, int f, int dy, int dx, int flip,
                                       const float *params, float *input)
 {
     long n = (long)B * C * H * W;
-    int ph = H / f, pw = W / f;
-    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x) {
-        int x = (int)(i % W), y = (int)((i / W) % H), c = (int)((i / ((long)W * H)) % C);
-        long b = i / ((long)W * H * C);
-        int X = flip ? W - 1 - x : x;
-        int sy = wrap(y - dy, H), sx = wrap(X - dx, W);
-        int pc = PC == 1 ? 0 : c;
-        input[i] = params[((b * PC + pc) * ph + sy / f) * pw + sx / f];
-    }
+    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x)
+        input[i] = params[view_source(i, C, H, W, PC, f, dy, dx, flip)];
 }
 
-// Per parameter: the sum over the input pixels that show it (channels when
-// PC == 1, and the f x f block of the upsampling).
 __global__ static void k_view_backward(int B, int C, int H, int W, int PC, int f, int dy, int dx, int flip,
                                        const float *grad_input, float *grad_params)
 {
-    int ph = H / f, pw = W / f;
-    long n = (long)B * PC * ph * pw;
-    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x) {
-        int px = (int)(i % pw), py = (int)((i / pw) % ph), pc = (int)((i / ((long)pw * ph)) % PC);
-        long b = i / ((long)pw * ph * PC);
-        float g = 0;
-        for (int c = PC == 1 ? 0 : pc; c < (PC == 1 ? C : pc + 1); ++c)
-            for (int sy = py * f; sy < py * f + f; ++sy)
-                for (int sx = px * f; sx < px * f + f; ++sx) {
-                    int y = wrap(sy + dy, H), X = wrap(sx + dx, W);
-                    int x = flip ? W - 1 - X : X;
-                    g += grad_input[((b * C + c) * H + y) * W + x];
-                }
-        grad_params[i] = g;
-    }
+    long n = (long)B * PC * (H / f) * (W / f);
+    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x)
+        grad_params[i] = view_backward_at(i, C, H, W, PC, f, dy, dx, flip, grad_input);
 }
 
 extern "C" void gpu_view_forward(int B, int C, int H, int W, int PC, int factor, int dy, int dx, int flip,
@@ -283,15 +220,8 @@ extern "C" void gpu_view_backward(int B, int C, int H, int W, int PC, int factor
 __global__ static void k_adam_clip(long n, float *x, const float *g, float *m, float *v, float b1, float b2,
                                    float eps, float step, float rc2)
 {
-    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x) {
-        float gi = g[i];
-        float mi = b1 * m[i] + (1 - b1) * gi;
-        float vi = b2 * v[i] + (1 - b2) * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        float xi = x[i] - step * mi / (sqrtf(vi) * rc2 + eps);
-        x[i] = xi < 0 ? 0 : xi > 1 ? 1 : xi;
-    }
+    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x)
+        adam_clip_at(i, x, g, m, v, b1, b2, eps, step, rc2);
 }
 
 extern "C" void gpu_adam_clip(long n, float *x, const float *g, float *m, float *v, float beta1, float beta2,

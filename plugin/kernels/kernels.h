@@ -11,15 +11,18 @@ extern "C" {
 
 // Dies with the CUDA error string if the last launch or call failed.
 void gpu_check_launch(const char *what);
+// Dies with the CUDA error string if status (a cudaError_t) is not success.
+void gpu_check_call(int status, const char *what);
 
-// bn_stat.c layer_term, first half: per channel mean and biased variance of
-// x [B][C][S] into mean[C], var[C].
-void gpu_bn_stats(const float *x, int B, int C, int S, float *mean, float *var);
-// bn_stat.c layer_term, second half: with D = ||mean - rm||, E = ||var - rv||,
-// ga[c] = scale (mean_c - rm_c) / (D M), gb[c] = 2 scale (var_c - rv_c) / (E M)
-// (M = B*S); loss[0] = scale (D + E) (a double).
-void gpu_bn_coeffs(const float *mean, const float *var, const float *rolling_mean, const float *rolling_var,
-                   int C, double M, double scale, float *ga, float *gb, double *loss);
+// bn_stat.c layer_term: with d = x - rolling_mean over channel c's M = B*S
+// values of x [B][C][S], mean[c] = rolling_mean + E[d], var[c] = E[d^2] -
+// E[d]^2 (biased); D = ||mean - rm||, E = ||var - rv||; ga[c] = scale (mean_c -
+// rm_c) / (D M), gb[c] = 2 scale (var_c - rv_c) / (E M); loss[0] = scale (D +
+// E) (a double). scratch: device, gpu_bn_scratch_size(C, M) doubles. C x G
+// blocks share the sums, deterministically (kernel_ops.h bn_chunks).
+void gpu_bn_term(const float *x, int B, int C, int S, const float *rolling_mean, const float *rolling_var,
+                 double scale, float *mean, float *var, float *ga, float *gb, double *loss, double *scratch);
+size_t gpu_bn_scratch_size(int C, long M);
 // frozen.c backward_frozen_bn: delta [B][C][S] (dLoss/d BN output, Darknet's
 // negative sign) -> w.r.t. the BN input x: delta * scales / (sqrt(rolling_var) + 1e-6)
 // - (ga + gb (x - mean)); ga == NULL: no R_feature term.
@@ -32,8 +35,8 @@ void gpu_bn_backward(float *delta, const float *x, const float *scales, const fl
 // device scratch of gpu_prior_partials_size() doubles.
 void gpu_prior_sums(const float *x, int B, int C, int H, int W, double *acc, double *part);
 size_t gpu_prior_partials_size(int B, int C, int H, int W);
-// Pass 2: grad += per direction k2[d] e + k1[d] sign(e) at p and minus it at q,
-// and kl2[b] x (host arrays of 4, 4 and B floats).
+// Pass 2: grad += per direction k2[d] e + k1[d] sign(e) at p and minus it at q
+// (k2, k1: host arrays of 4), and kl2[b] x (kl2: device, B floats, or NULL).
 void gpu_prior_grad(const float *x, int B, int C, int H, int W, const float *k2, const float *k1,
                     const float *kl2, float *grad);
 

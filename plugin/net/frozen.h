@@ -39,6 +39,7 @@ typedef struct {
     int gpu;                // CUDA device the network runs on (frozen_gpu.c), -1: the CPU
     float *input_delta_gpu; // on the GPU: device twin of input_delta
     double *bn_loss_gpu;    // on the GPU: one R_feature term per BN layer (device)
+    void *gpu_state;        // on the GPU: frozen_gpu.c's own (scratch, cuDNN descriptors)
     int threads;            // OpenMP threads the slices run on
     int nslices;
     frozen_slice *slices;

@@ -12,15 +12,22 @@
 #include "device.h"
 #include "util.h"
 
-// Section names Darknet's parser knows, and whether the frozen backward supports them.
-static const struct { const char *name; int frozen; } sections[] = {
-    {"net", 1}, {"network", 1}, {"convolutional", 1}, {"conv", 1}, {"connected", 1}, {"conn", 1},
-    {"maxpool", 1}, {"max", 1}, {"avgpool", 1}, {"avg", 1}, {"shortcut", 1}, {"route", 1},
-    {"dropout", 1}, {"softmax", 1}, {"soft", 1}, {"cost", 1}, {"crop", 1},
-    {"deconvolutional", 0}, {"deconv", 0}, {"local", 0}, {"detection", 0},
-    {"region", 0}, {"yolo", 0}, {"iseg", 0}, {"activation", 0}, {"logistic", 0}, {"l2norm", 0},
-    {"crnn", 0}, {"gru", 0}, {"lstm", 0}, {"rnn", 0}, {"reorg", 0}, {"lrn", 0},
-    {"normalization", 0}, {"batchnorm", 0}, {"upsample", 0},
+// Section names Darknet's parser knows, whether the frozen backward supports
+// them, and why a network the plugin trains or evaluates cannot have them
+// (NULL: it can): the weights of these types are neither checked against the
+// file nor counted when written, and Darknet's [batchnorm] crashes in training.
+#define UNCOUNTED "its weights are not among those the plugin checks and writes (convolutional, connected)"
+static const struct { const char *name; int frozen; const char *not_trained; } sections[] = {
+    {"net", 1, NULL}, {"network", 1, NULL}, {"convolutional", 1, NULL}, {"conv", 1, NULL},
+    {"connected", 1, NULL}, {"conn", 1, NULL}, {"maxpool", 1, NULL}, {"max", 1, NULL}, {"avgpool", 1, NULL},
+    {"avg", 1, NULL}, {"shortcut", 1, NULL}, {"route", 1, NULL}, {"dropout", 1, NULL}, {"softmax", 1, NULL},
+    {"soft", 1, NULL}, {"cost", 1, NULL}, {"crop", 1, NULL},
+    {"deconvolutional", 0, UNCOUNTED}, {"deconv", 0, UNCOUNTED}, {"local", 0, UNCOUNTED}, {"detection", 0, NULL},
+    {"region", 0, NULL}, {"yolo", 0, NULL}, {"iseg", 0, NULL}, {"activation", 0, NULL}, {"logistic", 0, NULL},
+    {"l2norm", 0, NULL}, {"crnn", 0, UNCOUNTED}, {"gru", 0, UNCOUNTED}, {"lstm", 0, UNCOUNTED},
+    {"rnn", 0, UNCOUNTED}, {"reorg", 0, NULL}, {"lrn", 0, NULL}, {"normalization", 0, NULL},
+    {"batchnorm", 0, "Darknet's own [batchnorm] layer crashes in training (use batch_normalize=1 on the layer before)"},
+    {"upsample", 0, NULL},
 };
 
 const char *layer_type_name(LAYER_TYPE t)
@@ -125,6 +132,8 @@ int check_cfg_text(const char *text, size_t len, const char *cfg, int batch, lay
             if (!is_net) ++layer;
             if (allowed == LAYERS_FROZEN && !sections[i].frozen)
                 CFG_FAIL("%s:%d: layer %d [%s] is not supported: inversion cannot differentiate it", cfg, lineno, layer, name);
+            if (allowed == LAYERS_TRAIN && sections[i].not_trained)
+                CFG_FAIL("%s:%d: layer %d [%s] is not supported: %s", cfg, lineno, layer, name, sections[i].not_trained);
             first = 0;
             in_net = is_net;
             snprintf(section, sizeof section, "%s", name);
@@ -266,6 +275,12 @@ static void check_layer_types(const network *net, const char *cfg, layer_set all
             inv_die("%s: layer %d: binary/xnor convolutions are not supported", cfg, i);
         if (allowed == LAYERS_FROZEN && !strcmp(layer_type_name(l->type), "unsupported"))
             inv_die("%s: layer %d is not supported: inversion cannot differentiate it", cfg, i);
+        // Darknet convolves a 1x1 layer by reading its input as the columns,
+        // whatever the padding: with padding the output is larger than the
+        // input, and every pass reads past its end.
+        if (l->type == CONVOLUTIONAL && l->size == 1 && l->pad > 0)
+            inv_die("%s: layer %d: a 1x1 convolution with padding=%d: Darknet reads past its input (use padding=0)", cfg, i,
+                    l->pad);
         // Darknet's crop would read outside its input (or divide by zero).
         if (l->type == CROP && (l->out_h > l->h || l->out_w > l->w))
             inv_die("%s: layer %d [crop]: crop_height=%d crop_width=%d is larger than its %dx%d input", cfg, i, l->out_h,

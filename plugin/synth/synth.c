@@ -11,6 +11,7 @@
 #include "compete.h"
 #include "prior.h"
 #include "rng.h"
+#include "synth_ops.h"
 #include "util.h"
 
 synth *make_synth(frozen_net *teacher, frozen_net *student, const inversion_params *p)
@@ -40,47 +41,41 @@ synth *make_synth(frozen_net *teacher, frozen_net *student, const inversion_para
     s->zs_grad = xcalloc((size_t)s->batch * teacher->classes, sizeof(float));
     s->adam = make_adam(np, p->beta1, p->beta2, p->eps);
     if (s->student && s->student->gpu != teacher->gpu) inv_die("internal: teacher and student on different devices");
+    s->ops = &synth_cpu_ops;
 #ifdef GPU
-    if (teacher->gpu >= 0) synth_gpu_init(s);
+    if (teacher->gpu >= 0) s->ops = &synth_cuda_ops;
 #endif
+    s->ops->init(s);
     return s;
 }
 
 void free_synth(synth *s)
 {
     if (!s) return;
-#ifdef GPU
-    if (s->teacher->gpu >= 0) synth_gpu_free(s);
-#endif
+    s->ops->release(s);
     free(s->params); free(s->best); free(s->grad_params); free(s->input); free(s->grad_input);
     free(s->grad_student); free(s->zt_grad); free(s->zs_grad);
     free_adam(&s->adam);
     free(s);
 }
 
-double synth_loss(synth *s, const float *input, const int *targets, float *grad_input, synth_record *r)
+// The loss and gradient at a backend input, into a backend gradient (or
+// none): the same steps in the same order on either backend.
+static double loss_at(synth *s, const float *input, const int *targets, float *grad_input, synth_record *r)
 {
+    const synth_ops *o = s->ops;
     frozen_net *t = s->teacher;
     const inversion_params *p = &s->p;
-#ifdef GPU
-    if (t->gpu >= 0) {
-        size_t n = (size_t)s->batch * t->inputs;
-        cuda_push_array(s->d_input, (float *)input, n);
-        double total = synth_loss_gpu(s, s->d_input, targets, grad_input ? s->d_grad_input : NULL, r);
-        if (grad_input) cuda_pull_array(s->d_grad_input, grad_input, n);
-        return total;
-    }
-#endif
-    const float *prob = frozen_forward(t, input);
+    const float *prob = o->frozen_forward(t, input);
     r->ce = cross_entropy(prob, targets, s->batch, t->classes, p->ce, t->logit_grad);
     r->target_p = target_probability(prob, targets, s->batch, t->classes);
-    r->bn = bn_stat_loss(t, p->bn, p->first_bn_multiplier);
+    r->bn = o->bn_stat(t, p->bn, p->first_bn_multiplier);
     r->compete = 0;
     if (s->student) {
         // Both logits get gradients; logit_grad is with respect to z / t_softmax.
         frozen_net *st = s->student;
         size_t nz = (size_t)s->batch * t->classes;
-        frozen_forward(st, input);
+        o->frozen_forward(st, input);
         for (size_t i = 0; i < nz; ++i) s->zt_grad[i] = s->zs_grad[i] = 0;
         r->compete = compete_loss(frozen_logits(t), frozen_logits(st), s->batch, t->classes, p->compete_temperature,
                                   p->compete, s->zt_grad, s->zs_grad);
@@ -88,16 +83,25 @@ double synth_loss(synth *s, const float *input, const int *targets, float *grad_
             t->logit_grad[i] += frozen_temperature(t) * s->zt_grad[i];
             st->logit_grad[i] = frozen_temperature(st) * s->zs_grad[i];
         }
-        frozen_clear_bn_grad(st);
-        if (grad_input) frozen_backward(st, s->grad_student);
+        o->clear_bn_grad(st);
+        if (grad_input) o->frozen_backward(st, o->grad_student(s));
     }
-    if (grad_input) frozen_backward(t, grad_input);
-    if (grad_input && s->student)
-        for (size_t i = 0; i < (size_t)s->batch * t->inputs; ++i) grad_input[i] += s->grad_student[i];
-    prior_terms pr = prior_loss(input, s->batch, s->c, s->h, s->w, p->tv_l1, p->tv_l2, p->l2, grad_input);
+    if (grad_input) o->frozen_backward(t, grad_input);
+    if (grad_input && s->student) o->add(s, grad_input, o->grad_student(s), (size_t)s->batch * t->inputs);
+    prior_terms pr = o->priors(s, input, grad_input);
     r->tv_l1 = pr.tv_l1, r->tv_l2 = pr.tv_l2, r->l2 = pr.l2;
     r->total = r->ce + r->bn + r->tv_l1 + r->tv_l2 + r->l2 + r->compete;
     return r->total;
+}
+
+double synth_loss(synth *s, const float *input, const int *targets, float *grad_input, synth_record *r)
+{
+    const synth_ops *o = s->ops;
+    size_t n = (size_t)s->batch * s->teacher->inputs;
+    float *grad = grad_input ? o->grad_buffer(s, grad_input) : NULL;
+    double total = loss_at(s, o->load_input(s, input, n), targets, grad, r);
+    if (grad_input) o->store_grad(s, grad, grad_input, n);
+    return total;
 }
 
 // A NaN or Inf anywhere stops the run before anything is written.
@@ -138,47 +142,46 @@ void synth_init_params(synth *s, rng *r, size_t np)
 
 void synth_batch(synth *s, const int *targets, uint64_t seed, int batch_index, float *images, synth_observer obs, void *ctx)
 {
-#ifdef GPU
-    if (s->teacher->gpu >= 0) {
-        synth_batch_gpu(s, targets, seed, batch_index, images, obs, ctx);
-        return;
-    }
-#endif
+    const synth_ops *o = s->ops;
     const inversion_params *p = &s->p;
+    size_t n = (size_t)s->batch * s->c * s->h * s->w;
     rng r = make_rng(seed);
     int stages = p->lowres_iterations > 0 ? 2 : 1;
     int factor = stages == 2 ? p->lowres_factor : 1;
     size_t np = (size_t)s->batch * s->pc * (s->h / factor) * (s->w / factor);
     synth_init_params(s, &r, np);
+    o->push_params(s, np);
     double best = DBL_MAX;
     for (int stage = 2 - stages; stage < 2; ++stage) {
         if (stage == 1 && factor > 1) {
+            o->pull_params(s, np, 0);
             synth_upsample_params(s, factor);
             factor = 1;
             np = (size_t)s->batch * s->pc * s->h * s->w;
+            o->push_params(s, np);
         }
         int iters = stage == 0 ? p->lowres_iterations : p->iterations;
         view v = {s->batch, s->c, s->h, s->w, s->pc, factor, 0, 0, 0};
-        s->adam.n = np;
-        reset_adam(&s->adam);
+        o->reset_adam(s, np);
         for (int it = 0; it < iters; ++it) {
             synth_record rec = {batch_index, stage, it, iters, 0, 0, 0, 0, 0, 0, 0, 0, 0};
             rec.lr = schedule_lr(p->lr, it, iters, p->warmup, !strcmp(p->policy, "cosine"));
             view_draw(&v, &r, p->jitter, p->flip);
-            view_forward(&v, s->params, s->input);
-            synth_loss(s, s->input, targets, s->grad_input, &rec);
-            synth_check_finite(&rec, s->grad_input, (size_t)s->batch * s->c * s->h * s->w);
+            o->view_forward(s, &v);
+            loss_at(s, o->input(s), targets, o->grad_input(s), &rec);
+            synth_check_finite(&rec, NULL, 0);
+            if (!o->grad_finite(s, o->grad_input(s), n))
+                inv_die("batch %d iteration %d: the input gradient is not finite", rec.batch_index, rec.iteration);
             if (stage == 1 && rec.total < best) {
                 best = rec.total;
-                memcpy(s->best, s->params, np * sizeof(float));
+                o->keep_best(s, np);
             }
-            view_backward(&v, s->grad_input, s->grad_params);
-            adam_step(&s->adam, s->params, s->grad_params, rec.lr);
-            #pragma omp parallel for simd schedule(static)
-            for (size_t i = 0; i < np; ++i) s->params[i] = s->params[i] < 0 ? 0 : s->params[i] > 1 ? 1 : s->params[i];
+            o->view_backward(s, &v);
+            o->adam_clip(s, np, rec.lr);
             if (obs) obs(&rec, ctx);
         }
     }
+    o->pull_params(s, np, 1);
     // The images as the teacher sees them: channels filled, no augmentation.
     view out = {s->batch, s->c, s->h, s->w, s->pc, 1, 0, 0, 0};
     view_forward(&out, p->keep_best ? s->best : s->params, images);

@@ -22,18 +22,21 @@ typedef struct {
 
 typedef void (*synth_observer)(const synth_record *r, void *ctx);
 
+// The backend that runs the steps (synth_ops.h): the CPU or CUDA.
+typedef struct synth_ops synth_ops;
+
 typedef struct {
     frozen_net *teacher;
     frozen_net *student;    // NULL, or the student the competition term plays against
     inversion_params p;
     int batch, c, h, w, pc;
-    float *params, *best, *input, *grad_input, *grad_params, *grad_student, *zt_grad, *zs_grad;
-    adam_state adam;
-    // On a GPU teacher (synth_gpu.c): device twins of params, best, input,
-    // grad_input, grad_params, grad_student, Adam's m and v; prior sums; a flag.
-    float *d_params, *d_best, *d_input, *d_grad_input, *d_grad_params, *d_grad_student, *d_m, *d_v;
-    double *d_prior, *d_prior_part;
-    int *d_flag;
+    // Host: the pixels being optimised and the best so far, the logits' gradients.
+    float *params, *best, *zt_grad, *zs_grad;
+    // The CPU backend's working buffers (host).
+    float *input, *grad_input, *grad_params, *grad_student;
+    adam_state adam;        // the step count and betas (and on the CPU the moments)
+    const synth_ops *ops;   // the teacher's backend
+    void *backend;          // its own buffers (device memory on CUDA)
 } synth;
 
 // teacher's (and student's) batch must equal p->batch. student may be NULL
@@ -50,17 +53,8 @@ double synth_loss(synth *s, const float *input, const int *targets, float *grad_
 // reported back through the records.
 void synth_batch(synth *s, const int *targets, uint64_t seed, int batch_index, float *images, synth_observer obs, void *ctx);
 
-// Shared with synth_gpu.c.
+// Shared by the backends.
 void synth_check_finite(const synth_record *r, const float *grad, size_t n);
 void synth_init_params(synth *s, rng *r, size_t np);
 void synth_upsample_params(synth *s, int factor);
-
-#ifdef GPU
-// synth_gpu.c: the same on the device (teacher->gpu >= 0); every iteration
-// stays there but for batch*classes floats each way and the loss terms.
-void synth_gpu_init(synth *s);
-void synth_gpu_free(synth *s);
-double synth_loss_gpu(synth *s, const float *input_gpu, const int *targets, float *grad_input_gpu, synth_record *r);
-void synth_batch_gpu(synth *s, const int *targets, uint64_t seed, int batch_index, float *images, synth_observer obs, void *ctx);
-#endif
 #endif

@@ -1,180 +1,204 @@
-// synth.c on a GPU teacher: the same steps in the same order, with the pixels,
-// the network input and every gradient in device memory. What crosses to the
+// The CUDA backend of synth_ops.h: the pixels, the network input and every
+// gradient in device memory (kernels.cu for the view, the priors, Adam and
+// the finiteness check; frozen_gpu.c for the networks). What crosses to the
 // host each iteration: the softmax outputs and logits (batch*classes floats),
-// their gradients back, the loss terms and a finiteness flag. The cross-entropy
-// and the competition term are computed on the host by the CPU code itself;
-// the random draws (init, jitter, flip) are the CPU's, so a GPU run follows
-// the same augmentation sequence as a CPU run with the same seed.
+// their gradients back, the loss terms and a finiteness flag.
 #ifdef GPU
-#include <float.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "augment.h"
-#include "bn_stat.h"
-#include "class_loss.h"
-#include "compete.h"
 #include "darknet_internal.h"
+#include "kernel_ops.h"
 #include "kernels.h"
-#include "prior.h"
-#include "synth.h"
+#include "synth_ops.h"
 #include "util.h"
+
+// The backend's buffers (s->backend), all on the device.
+typedef struct {
+    float *params, *best, *grad_params, *m, *v, *input, *grad_input, *grad_student;
+    double *prior;          // the prior sums (8 + batch doubles), then the L2 coefficients (batch floats)
+    double *prior_part;     // the prior kernels' partial sums
+    int *flag;              // the finiteness flag
+} cuda_bufs;
+
+static cuda_bufs *bufs(synth *s) { return s->backend; }
 
 static void *dev_zeros(size_t bytes)
 {
     void *p = NULL;
     if (cudaMalloc(&p, bytes) != cudaSuccess) inv_die("CUDA: cannot allocate %zu bytes on the device", bytes);
-    cudaMemset(p, 0, bytes);
+    gpu_check_call(cudaMemset(p, 0, bytes), "memset");
     return p;
 }
 
-void synth_gpu_init(synth *s)
+static void cuda_init(synth *s)
 {
     size_t n = (size_t)s->batch * s->c * s->h * s->w, np = (size_t)s->batch * s->pc * s->h * s->w;
-    cudaSetDevice(s->teacher->gpu);
-    s->d_params = dev_zeros(np * sizeof(float));
-    s->d_best = dev_zeros(np * sizeof(float));
-    s->d_grad_params = dev_zeros(np * sizeof(float));
-    s->d_m = dev_zeros(np * sizeof(float));
-    s->d_v = dev_zeros(np * sizeof(float));
-    s->d_input = dev_zeros(n * sizeof(float));
-    s->d_grad_input = dev_zeros(n * sizeof(float));
-    s->d_grad_student = dev_zeros(n * sizeof(float));
-    s->d_prior = dev_zeros((8 + (size_t)s->batch) * sizeof(double));
-    s->d_prior_part = dev_zeros(gpu_prior_partials_size(s->batch, s->c, s->h, s->w) * sizeof(double));
-    s->d_flag = dev_zeros(sizeof(int));
+    cuda_bufs *d = xcalloc(1, sizeof *d);
+    s->backend = d;
+    gpu_check_call(cudaSetDevice(s->teacher->gpu), "set device");
+    d->params = dev_zeros(np * sizeof(float));
+    d->best = dev_zeros(np * sizeof(float));
+    d->grad_params = dev_zeros(np * sizeof(float));
+    d->m = dev_zeros(np * sizeof(float));
+    d->v = dev_zeros(np * sizeof(float));
+    d->input = dev_zeros(n * sizeof(float));
+    d->grad_input = dev_zeros(n * sizeof(float));
+    d->grad_student = dev_zeros(n * sizeof(float));
+    d->prior = dev_zeros((8 + (size_t)s->batch) * sizeof(double) + (size_t)s->batch * sizeof(float));
+    d->prior_part = dev_zeros(gpu_prior_partials_size(s->batch, s->c, s->h, s->w) * sizeof(double));
+    d->flag = dev_zeros(sizeof(int));
 }
 
-void synth_gpu_free(synth *s)
+static void cuda_release(synth *s)
 {
-    float *bufs[] = {s->d_params, s->d_best, s->d_grad_params, s->d_m, s->d_v, s->d_input, s->d_grad_input, s->d_grad_student};
-    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; ++i) cudaFree(bufs[i]);
-    cudaFree(s->d_prior);
-    cudaFree(s->d_prior_part);
-    cudaFree(s->d_flag);
+    cuda_bufs *d = bufs(s);
+    if (!d) return;
+    float *f[] = {d->params, d->best, d->grad_params, d->m, d->v, d->input, d->grad_input, d->grad_student};
+    for (size_t i = 0; i < sizeof f / sizeof *f; ++i) cudaFree(f[i]);
+    cudaFree(d->prior);
+    cudaFree(d->prior_part);
+    cudaFree(d->flag);
+    free(d);
+    s->backend = NULL;
 }
 
 // prior.c's prior_loss: sums on the device, norms here, gradient on the device.
-static prior_terms prior_loss_gpu(synth *s, const float *x, float *grad)
+static prior_terms cuda_priors(synth *s, const float *x, float *grad)
 {
-    static const int dirs[4][2] = {{0, 1}, {1, 0}, {1, 1}, {1, -1}};
+    cuda_bufs *d = bufs(s);
     const inversion_params *p = &s->p;
     int B = s->batch, C = s->c, H = s->h, W = s->w;
-    prior_terms t = {0, 0, 0};
-    double acc[8 + B];
-    gpu_prior_sums(x, B, C, H, W, s->d_prior, s->d_prior_part);
-    cudaMemcpy(acc, s->d_prior, sizeof acc, cudaMemcpyDeviceToHost);
-    float k2[4] = {0, 0, 0, 0}, k1[4] = {0, 0, 0, 0}, kl2[B];
-    for (int d = 0; d < 4; ++d) {
-        int dy = dirs[d][0], adx = abs(dirs[d][1]);
-        if (H <= dy || W <= adx) continue;
-        size_t count = (size_t)B * C * (H - dy) * (W - adx);
-        double norm = sqrt(acc[2 * d]);
-        t.tv_l2 += p->tv_l2 * norm;
-        t.tv_l1 += p->tv_l1 * acc[2 * d + 1] / count;
-        k2[d] = norm > 0 ? (float)(p->tv_l2 / norm) : 0;
-        k1[d] = (float)(p->tv_l1 / count);
+    double acc[8 + B], t[3];
+    float k2[4], k1[4], kl2[B];
+    gpu_prior_sums(x, B, C, H, W, d->prior, d->prior_part);
+    gpu_check_call(cudaMemcpy(acc, d->prior, sizeof acc, cudaMemcpyDeviceToHost), "prior sums");
+    prior_coeffs(acc, B, C, H, W, p->tv_l1, p->tv_l2, p->l2, k2, k1, kl2, t);
+    float *d_kl2 = NULL;
+    if (grad && p->l2 != 0) {
+        // The L2 coefficients' device copy lies after the sums (synth_gpu_init).
+        d_kl2 = (float *)(d->prior + 8 + B);
+        gpu_check_call(cudaMemcpy(d_kl2, kl2, sizeof(float) * B, cudaMemcpyHostToDevice), "prior l2 coefficients");
     }
-    if (p->l2 != 0)
-        for (int b = 0; b < B; ++b) {
-            double norm = sqrt(acc[8 + b]);
-            t.l2 += p->l2 * norm / B;
-            kl2[b] = norm > 0 ? (float)(p->l2 / (B * norm)) : 0;
-        }
-    if (grad) gpu_prior_grad(x, B, C, H, W, k2, k1, p->l2 != 0 ? kl2 : NULL, grad);
-    return t;
+    if (grad) gpu_prior_grad(x, B, C, H, W, k2, k1, d_kl2, grad);
+    gpu_check_launch("priors");
+    prior_terms r = {t[0], t[1], t[2]};
+    return r;
 }
 
-double synth_loss_gpu(synth *s, const float *input, const int *targets, float *grad_input, synth_record *r)
+// bn_stat.h's bn_stat_loss on the device (a zero weight clears the coefficients).
+static double cuda_bn_stat(frozen_net *f, float weight, float first_multiplier)
 {
-    frozen_net *t = s->teacher;
-    const inversion_params *p = &s->p;
-    size_t n = (size_t)s->batch * t->inputs;
-    const float *prob = frozen_forward_gpu(t, input);
-    r->ce = cross_entropy(prob, targets, s->batch, t->classes, p->ce, t->logit_grad);
-    r->target_p = target_probability(prob, targets, s->batch, t->classes);
-    r->bn = bn_stat_loss(t, p->bn, p->first_bn_multiplier);
-    r->compete = 0;
-    if (s->student) {
-        frozen_net *st = s->student;
-        size_t nz = (size_t)s->batch * t->classes;
-        frozen_forward_gpu(st, input);
-        for (size_t i = 0; i < nz; ++i) s->zt_grad[i] = s->zs_grad[i] = 0;
-        r->compete = compete_loss(frozen_logits(t), frozen_logits(st), s->batch, t->classes, p->compete_temperature,
-                                  p->compete, s->zt_grad, s->zs_grad);
-        for (size_t i = 0; i < nz; ++i) {
-            t->logit_grad[i] += frozen_temperature(t) * s->zt_grad[i];
-            st->logit_grad[i] = frozen_temperature(st) * s->zs_grad[i];
-        }
-        frozen_clear_bn_grad(st);
-        if (grad_input) frozen_backward_gpu(st, s->d_grad_student);
+    if (weight == 0) {
+        frozen_clear_bn_grad_gpu(f);
+        return 0;
     }
-    if (grad_input) frozen_backward_gpu(t, grad_input);
-    if (grad_input && s->student) axpy_gpu((int)n, 1, s->d_grad_student, 1, grad_input, 1);
-    prior_terms pr = prior_loss_gpu(s, input, grad_input);
-    r->tv_l1 = pr.tv_l1, r->tv_l2 = pr.tv_l2, r->l2 = pr.l2;
-    r->total = r->ce + r->bn + r->tv_l1 + r->tv_l2 + r->l2 + r->compete;
-    gpu_check_launch("synth_loss");
-    return r->total;
+    return bn_stat_loss_gpu(f, weight, first_multiplier);
 }
 
-// synth_batch, step for step.
-void synth_batch_gpu(synth *s, const int *targets, uint64_t seed, int batch_index, float *images, synth_observer obs, void *ctx)
+static float *cuda_input(synth *s) { return bufs(s)->input; }
+static float *cuda_grad_input(synth *s) { return bufs(s)->grad_input; }
+static float *cuda_grad_student(synth *s) { return bufs(s)->grad_student; }
+
+static const float *cuda_load_input(synth *s, const float *host, size_t n)
 {
-    const inversion_params *p = &s->p;
-    size_t n = (size_t)s->batch * s->c * s->h * s->w;
-    rng r = make_rng(seed);
-    int stages = p->lowres_iterations > 0 ? 2 : 1;
-    int factor = stages == 2 ? p->lowres_factor : 1;
-    size_t np = (size_t)s->batch * s->pc * (s->h / factor) * (s->w / factor);
-    cudaSetDevice(s->teacher->gpu);
-    synth_init_params(s, &r, np);
-    cuda_push_array(s->d_params, s->params, np);
-    double best = DBL_MAX;
-    for (int stage = 2 - stages; stage < 2; ++stage) {
-        if (stage == 1 && factor > 1) {
-            cuda_pull_array(s->d_params, s->params, np);
-            synth_upsample_params(s, factor);
-            factor = 1;
-            np = (size_t)s->batch * s->pc * s->h * s->w;
-            cuda_push_array(s->d_params, s->params, np);
-        }
-        int iters = stage == 0 ? p->lowres_iterations : p->iterations;
-        view v = {s->batch, s->c, s->h, s->w, s->pc, factor, 0, 0, 0};
-        adam_state *a = &s->adam;
-        a->n = np;
-        a->t = 0;
-        cudaMemset(s->d_m, 0, np * sizeof(float));
-        cudaMemset(s->d_v, 0, np * sizeof(float));
-        for (int it = 0; it < iters; ++it) {
-            synth_record rec = {batch_index, stage, it, iters, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-            rec.lr = schedule_lr(p->lr, it, iters, p->warmup, !strcmp(p->policy, "cosine"));
-            view_draw(&v, &r, p->jitter, p->flip);
-            gpu_view_forward(v.batch, v.c, v.h, v.w, v.pc, v.factor, v.dy, v.dx, v.flip, s->d_params, s->d_input);
-            synth_loss_gpu(s, s->d_input, targets, s->d_grad_input, &rec);
-            int bad = 0;
-            cudaMemset(s->d_flag, 0, sizeof(int));
-            gpu_any_nonfinite((long)n, s->d_grad_input, s->d_flag);
-            cudaMemcpy(&bad, s->d_flag, sizeof(int), cudaMemcpyDeviceToHost);
-            synth_check_finite(&rec, NULL, 0);
-            if (bad) inv_die("batch %d iteration %d: the input gradient is not finite", rec.batch_index, rec.iteration);
-            if (stage == 1 && rec.total < best) {
-                best = rec.total;
-                cudaMemcpy(s->d_best, s->d_params, np * sizeof(float), cudaMemcpyDeviceToDevice);
-            }
-            gpu_view_backward(v.batch, v.c, v.h, v.w, v.pc, v.factor, v.dy, v.dx, v.flip, s->d_grad_input, s->d_grad_params);
-            // adam_step, then the clip to [0, 1], in one kernel.
-            ++a->t;
-            float c1 = 1 - powf(a->beta1, a->t), c2 = 1 - powf(a->beta2, a->t);
-            gpu_adam_clip((long)np, s->d_params, s->d_grad_params, s->d_m, s->d_v, a->beta1, a->beta2, a->eps,
-                          rec.lr / c1, 1 / sqrtf(c2));
-            if (obs) obs(&rec, ctx);
-        }
-    }
-    cuda_pull_array(s->d_params, s->params, np);
-    cuda_pull_array(s->d_best, s->best, np);
-    gpu_check_launch("synth_batch");
-    view out = {s->batch, s->c, s->h, s->w, s->pc, 1, 0, 0, 0};
-    view_forward(&out, p->keep_best ? s->best : s->params, images);
+    gpu_check_call(cudaMemcpy(bufs(s)->input, host, n * sizeof(float), cudaMemcpyHostToDevice), "input");
+    return bufs(s)->input;
 }
+
+static float *cuda_grad_buffer(synth *s, float *host) { (void)host; return bufs(s)->grad_input; }
+
+static void cuda_store_grad(synth *s, const float *backend, float *host, size_t n)
+{
+    (void)s;
+    gpu_check_call(cudaMemcpy(host, backend, n * sizeof(float), cudaMemcpyDeviceToHost), "input gradient");
+}
+
+static void cuda_push_params(synth *s, size_t np)
+{
+    gpu_check_call(cudaSetDevice(s->teacher->gpu), "set device");
+    gpu_check_call(cudaMemcpy(bufs(s)->params, s->params, np * sizeof(float), cudaMemcpyHostToDevice), "params");
+}
+
+static void cuda_pull_params(synth *s, size_t np, int best)
+{
+    gpu_check_call(cudaMemcpy(s->params, bufs(s)->params, np * sizeof(float), cudaMemcpyDeviceToHost), "params");
+    if (best) gpu_check_call(cudaMemcpy(s->best, bufs(s)->best, np * sizeof(float), cudaMemcpyDeviceToHost), "best");
+}
+
+static void cuda_view_forward(synth *s, const view *v)
+{
+    gpu_view_forward(v->batch, v->c, v->h, v->w, v->pc, v->factor, v->dy, v->dx, v->flip, bufs(s)->params, bufs(s)->input);
+}
+
+static void cuda_view_backward(synth *s, const view *v)
+{
+    gpu_view_backward(v->batch, v->c, v->h, v->w, v->pc, v->factor, v->dy, v->dx, v->flip, bufs(s)->grad_input,
+                      bufs(s)->grad_params);
+}
+
+static void cuda_add(synth *s, float *grad, const float *other, size_t n)
+{
+    (void)s;
+    axpy_gpu((int)n, 1, (float *)other, 1, grad, 1);
+}
+
+static int cuda_grad_finite(synth *s, const float *grad, size_t n)
+{
+    int bad = 0;
+    gpu_check_call(cudaMemset(bufs(s)->flag, 0, sizeof(int)), "finiteness flag");
+    gpu_any_nonfinite((long)n, grad, bufs(s)->flag);
+    gpu_check_call(cudaMemcpy(&bad, bufs(s)->flag, sizeof(int), cudaMemcpyDeviceToHost), "finiteness flag");
+    return !bad;
+}
+
+static void cuda_keep_best(synth *s, size_t np)
+{
+    gpu_check_call(cudaMemcpy(bufs(s)->best, bufs(s)->params, np * sizeof(float), cudaMemcpyDeviceToDevice), "best");
+}
+
+static void cuda_reset_adam(synth *s, size_t np)
+{
+    s->adam.n = np;
+    s->adam.t = 0;
+    gpu_check_call(cudaMemset(bufs(s)->m, 0, np * sizeof(float)), "adam");
+    gpu_check_call(cudaMemset(bufs(s)->v, 0, np * sizeof(float)), "adam");
+}
+
+// adam.c's adam_step, then the clip to [0, 1], in one kernel.
+static void cuda_adam_clip(synth *s, size_t np, float lr)
+{
+    adam_state *a = &s->adam;
+    ++a->t;
+    float c1 = 1 - powf(a->beta1, a->t), c2 = 1 - powf(a->beta2, a->t);
+    gpu_adam_clip((long)np, bufs(s)->params, bufs(s)->grad_params, bufs(s)->m, bufs(s)->v, a->beta1, a->beta2, a->eps,
+                  lr / c1, 1 / sqrtf(c2));
+}
+
+const synth_ops synth_cuda_ops = {
+    .name = "CUDA",
+    .init = cuda_init,
+    .release = cuda_release,
+    .input = cuda_input,
+    .grad_input = cuda_grad_input,
+    .load_input = cuda_load_input,
+    .grad_buffer = cuda_grad_buffer,
+    .store_grad = cuda_store_grad,
+    .push_params = cuda_push_params,
+    .pull_params = cuda_pull_params,
+    .view_forward = cuda_view_forward,
+    .view_backward = cuda_view_backward,
+    .frozen_forward = frozen_forward_gpu,
+    .frozen_backward = frozen_backward_gpu,
+    .bn_stat = cuda_bn_stat,
+    .clear_bn_grad = frozen_clear_bn_grad_gpu,
+    .grad_student = cuda_grad_student,
+    .add = cuda_add,
+    .priors = cuda_priors,
+    .grad_finite = cuda_grad_finite,
+    .keep_best = cuda_keep_best,
+    .reset_adam = cuda_reset_adam,
+    .adam_clip = cuda_adam_clip,
+};
 #endif

@@ -38,4 +38,45 @@ check "CPU build distills" [ -s "$T/dcpu/student.weights" ]
 ./darknet-gpu inversion distill "$T/adi.cfg" $TCFG $TW "$T/student.cfg" -out "$T/dnogpu" -nogpu >/dev/null 2>&1
 check "darknet-gpu -nogpu distill: the same log" cmp -s "$T/dcpu/distill.csv" "$T/dnogpu/distill.csv"
 check "darknet-gpu -nogpu distill: the same student" cmp -s "$T/dcpu/student.weights" "$T/dnogpu/student.weights"
+
+# A student with each layer type Darknet trains: the GPU library allocated
+# device memory unguarded in most layers' make_* and aborted without a device
+# (gpu/patches/0005). With every weightless type (crop, activation, maxpool,
+# shortcut, upsample, reorg, route, normalization, l2norm, avgpool, dropout,
+# softmax, cost) distillation runs through and must match the CPU build.
+# Without [compete]: the competition term would load the student as a frozen
+# network, which accepts fewer types.
+printf '[inversion]\nbatch=16\niterations=4\ngray=1\n[adam]\nwarmup=2\n[distill]\nimages=16\nbackup_every=6\n' > "$T/plain.cfg"
+./darknet inversion distill "$T/plain.cfg" $TCFG $TW tests/gpu/student-all-layers.cfg -out "$T/acpu" >/dev/null 2>&1
+check "CPU build distills the all-layers student" [ -s "$T/acpu/student.weights" ]
+for how in -nogpu auto; do
+    [ $how = auto ] && [ $has_gpu = 1 ] && continue
+    flag=$how; [ $how = auto ] && flag=
+    ./darknet-gpu inversion distill "$T/plain.cfg" $TCFG $TW tests/gpu/student-all-layers.cfg -out "$T/a$how" $flag >/dev/null 2>&1
+    check "darknet-gpu $how, all-layers student: the same log" cmp -s "$T/acpu/distill.csv" "$T/a$how/distill.csv"
+    check "darknet-gpu $how, all-layers student: the same student" cmp -s "$T/acpu/student.weights" "$T/a$how/student.weights"
+done
+# Types with weights of their own, one per student: whatever the CPU build
+# does with them (train, or stop with an error), darknet-gpu does the same.
+for kind in batchnorm local deconvolutional rnn gru lstm crnn; do
+    case $kind in
+    batchnorm) body='[batchnorm]' ;;
+    local) body='[local]\nsize=3\nstride=1\npad=1\nfilters=2\nactivation=leaky' ;;
+    deconvolutional) body='[deconvolutional]\nfilters=2\nsize=2\nstride=2\nactivation=leaky' ;;
+    crnn) body='[crnn]\noutput_filters=2\nhidden_filters=2' ;;
+    *) body="[$kind]\noutput=8" ;;
+    esac
+    printf "[net]\nbatch=16\nwidth=28\nheight=28\nchannels=3\nlearning_rate=0.01\nmomentum=0.9\nmax_batches=4\n[convolutional]\nfilters=4\nsize=3\nstride=2\npad=1\nactivation=leaky\n$body\n[connected]\noutput=10\nactivation=linear\n[softmax]\n" > "$T/s-$kind.cfg"
+    ./darknet inversion distill "$T/plain.cfg" $TCFG $TW "$T/s-$kind.cfg" -out "$T/k-cpu-$kind" >"$T/k-cpu-$kind.out" 2>&1
+    rc_cpu=$?
+    flag=-nogpu; [ $has_gpu = 0 ] && flag=
+    ./darknet-gpu inversion distill "$T/plain.cfg" $TCFG $TW "$T/s-$kind.cfg" -out "$T/k-gpu-$kind" $flag >"$T/k-gpu-$kind.out" 2>&1
+    rc_gpu=$?
+    check "[$kind] student: darknet-gpu exits as the CPU build ($rc_cpu)" [ $rc_gpu = $rc_cpu ]
+    check "[$kind] student: darknet-gpu's last line is the CPU build's" \
+        [ "$(tail -1 "$T/k-cpu-$kind.out" | sed "s/k-cpu-$kind/X/g; s/[.]tmp[.][0-9]*//")" = "$(tail -1 "$T/k-gpu-$kind.out" | sed "s/k-gpu-$kind/X/g; s/[.]tmp[.][0-9]*//")" ]
+    if [ -s "$T/k-cpu-$kind/distill.csv" ]; then
+        check "[$kind] student: the same log" cmp -s "$T/k-cpu-$kind/distill.csv" "$T/k-gpu-$kind/distill.csv"
+    fi
+done
 summary

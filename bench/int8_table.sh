@@ -1,0 +1,54 @@
+#!/bin/sh
+# Int8 calibration without data on Fashion-MNIST: the teacher
+# (cfg/fmnist-teacher.cfg) and the ResNet-style network (cfg/fmnist-resnet.cfg),
+# top-1 on the 10,000 real test images in float, and as simulated int8
+# (valid -int8) calibrated on N images (default 500) of each source:
+#   real            the real training images (random N of data/fmnist/train.list)
+#   DeepInversion   calibrate -method deepinversion (cfg/fmnist-inversion.cfg as dream runs it)
+#   ZeroQ           calibrate's default: BN statistics matched per image, no class term
+#   gaussian        pixels N(0.5, 0.2^2), clipped
+#   uniform         pixels U[0, 1]
+# for each threshold rule (mse, the default; kl; max). Prints a Markdown table
+# and the seconds each source took to make. Usage: sh bench/int8_table.sh
+#   (N=500, results in out/bench-int8/; about an hour on 2 cores, most of it
+#   ZeroQ's one-image batches)
+set -eu
+cd "$(dirname "$0")/.."
+make -s darknet
+[ -s data/fmnist/fmnist.data ] || make -s data/fmnist/fmnist.data
+N=${N:-500}
+O=out/bench-int8
+mkdir -p "$O"
+I=cfg/fmnist-inversion.cfg
+D=data/fmnist/fmnist.data
+
+top1() { ./darknet inversion valid $D "$@" 2>/dev/null | sed -n 's/^top-1 \([0-9.]*\)%.*/\1/p'; }
+
+for net in teacher resnet; do
+    C=cfg/fmnist-$net.cfg W=weights/fmnist-$net.weights
+    echo "## $net: float top-1 $(top1 $C $W)%  (int8 top-1 by calibration source and threshold rule; N=$N)"
+    echo
+    echo "| source | mse | kl | max | seconds to make the images |"
+    echo "|---|---|---|---|---|"
+    for src in real deepinversion zeroq gaussian uniform; do
+        case $src in
+            real) args="-images data/fmnist/train.list" ;;
+            deepinversion) args="-method deepinversion" ;;
+            zeroq) args="-method zeroq" ;;
+            *) args="-noise $src" ;;
+        esac
+        dir=$O/$net-$src
+        # The images once (mse); the other rules re-measure the same list.
+        [ -s "$dir/ranges.txt" ] || ./darknet inversion calibrate $I $C $W -out "$dir" -n "$N" $args > "$dir.log" 2>&1
+        secs=$(sed -n 's/.*images (\([0-9.]*\) s making them).*/\1/p' "$dir.log")
+        row="| $src | $(top1 $C $W -int8 "$dir/ranges.txt")"
+        for rule in kl max; do
+            [ -s "$dir-$rule/ranges.txt" ] ||
+                ./darknet inversion calibrate $I $C $W -out "$dir-$rule" -images "$dir/calibration.txt" -n "$N" \
+                    -threshold $rule > "$dir-$rule.log" 2>&1
+            row="$row | $(top1 $C $W -int8 "$dir-$rule/ranges.txt")"
+        done
+        echo "$row | $secs |"
+    done
+    echo
+done
