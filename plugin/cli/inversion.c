@@ -14,6 +14,7 @@ static const struct {
     {"merge", run_merge, "join the shards of a sharded dream run (dream -shard I/N) into one data set"},
     {"distill", run_distill, "distil a student from a teacher without data (DeepInversion / Adaptive DeepInversion)"},
     {"continual", run_continual, "add classes to a classifier without its old data (head widening + DeepInversion)"},
+    {"prune", run_prune, "make a classifier smaller without its data (Taylor pruning + KD on DeepInversion images)"},
     {"calibrate", run_calibrate, "int8 calibration without data: synthesized images, per-layer ranges, input_calibration"},
     {"valid", run_valid, "top-1 and per-class accuracy of a classifier on a labelled list"},
     {"train", run_train, "train a classifier on a Darknet classifier dataset (in memory, BLAS-backed)"},

@@ -10,6 +10,7 @@ int run_dream(int argc, char **argv);
 int run_merge(int argc, char **argv);
 int run_distill(int argc, char **argv);
 int run_continual(int argc, char **argv);
+int run_prune(int argc, char **argv);
 int run_valid(int argc, char **argv);
 int run_calibrate(int argc, char **argv);
 int run_train(int argc, char **argv);
