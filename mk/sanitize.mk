@@ -35,7 +35,7 @@ SAN_ENV = DARKNET=./darknet-asan ZOO_NETS="$(SAN_ZOO_NETS)" \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(CURDIR)/$(SAN_REPORTS)/ubsan \
     LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 
-sanitize: darknet-asan $(SAN_TESTBIN)
+sanitize: darknet-asan $(SAN_TESTBIN) build/helpers/random_weights
 	rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS)
 	@rc=0; $(SAN_ENV) timeout -k 10 $(SAN_TIMEOUT) sh tests/run.sh $(SAN_TESTBIN) || rc=$$?; \
 	if [ -n "$$(ls -A $(SAN_REPORTS))" ]; then \

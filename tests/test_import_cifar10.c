@@ -68,6 +68,8 @@ static int same_file(const char *a, const char *b)
 
 int main(void)
 {
+    // The program under test (make sanitize runs the suite on ./darknet-asan).
+    const char *darknet = getenv("DARKNET") ? getenv("DARKNET") : "./darknet";
     // A scratch folder whose random name holds no label (Darknet's substring rule).
     char dir[64];
     for (int named = 0; !named;) {
@@ -90,7 +92,7 @@ int main(void)
 
     // The folder (given as its parent: the wrapping folder is found).
     snprintf(out, sizeof out, "%s/set", dir);
-    snprintf(cmd, sizeof cmd, "./darknet inversion import-cifar10 %s %s", dir, out);
+    snprintf(cmd, sizeof cmd, "%s inversion import-cifar10 %s %s", darknet, dir, out);
     CHECK(run(cmd, err, sizeof err) == 0, "import from a folder: %s", err);
     int first = 0;
     for (int f = 0; f < 5; first += counts[f], ++f) check_images(out, "train", f, counts[f], first);
@@ -115,7 +117,7 @@ int main(void)
     snprintf(cmd, sizeof cmd, "tar -czf %s -C %s cifar-10-batches-bin", archive, dir);
     CHECK(system(cmd) == 0, "tar writes the archive");
     snprintf(out2, sizeof out2, "%s/set2", dir);
-    snprintf(cmd, sizeof cmd, "./darknet inversion import-cifar10 %s %s", archive, out2);
+    snprintf(cmd, sizeof cmd, "%s inversion import-cifar10 %s %s", darknet, archive, out2);
     CHECK(run(cmd, err, sizeof err) == 0, "import from the archive: %s", err);
     char a[4200], b[4200];
     snprintf(a, sizeof a, "%s/train/00011_%s.png", out, labels[(4 + 3) % 10]);
@@ -126,7 +128,7 @@ int main(void)
     // Bad input: each refused, naming the file.
     snprintf(path, sizeof path, "%s/test_batch.bin", bin);
     write_bin(path, 5, 2, 100);
-    snprintf(cmd, sizeof cmd, "./darknet inversion import-cifar10 %s %s/bad1", bin, dir);
+    snprintf(cmd, sizeof cmd, "%s inversion import-cifar10 %s %s/bad1", darknet, bin, dir);
     CHECK(run(cmd, err, sizeof err) != 0 && strstr(err, "test_batch.bin") && strstr(err, "whole number of 3073-byte records"),
           "a partial record is refused: %s", err);
     write_bin(path, 5, 2, 0);
@@ -136,9 +138,9 @@ int main(void)
     fclose(o);
     CHECK(run(cmd, err, sizeof err) != 0 && strstr(err, "test_batch.bin: record 1 has label 10"),
           "a label outside 0..9 is refused: %s", err);
-    snprintf(cmd, sizeof cmd, "./darknet inversion import-cifar10 %s %s/bad2", out, dir);
+    snprintf(cmd, sizeof cmd, "%s inversion import-cifar10 %s %s/bad2", darknet, out, dir);
     CHECK(run(cmd, err, sizeof err) != 0 && strstr(err, "holds no test_batch.bin"), "a folder without the files: %s", err);
-    snprintf(cmd, sizeof cmd, "./darknet inversion import-cifar10 %s %s/cat", bin, dir);
+    snprintf(cmd, sizeof cmd, "%s inversion import-cifar10 %s %s/cat", darknet, bin, dir);
     CHECK(run(cmd, err, sizeof err) != 0 && strstr(err, "contains the label string 'cat'"),
           "an out_dir holding a label is refused: %s", err);
 
