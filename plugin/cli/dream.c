@@ -97,18 +97,14 @@ static uint64_t dream_run_id(const char *icfg, const char *cfg, const char *weig
 static int finished_batches(const char *out, uint64_t id)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/dream.progress", out);
-    FILE *f = fopen(path, "r");
-    if (!f) {
+    uint64_t got;
+    int batches, state = read_dream_progress(out, &got, &batches);
+    if (state < 0) {
         snprintf(path, sizeof path, "%s/dream.data", out);
         if (file_exists(path)) inv_die("%s holds the output of another dream run; use another -out or remove it", out);
         return 0;
     }
-    unsigned long long got = 0;
-    int batches = -1;
-    int ok = fscanf(f, "run=%llx\nbatches=%d\n", &got, &batches) == 2;
-    fclose(f);
-    if (!ok || batches < 0) inv_die("%s is damaged; remove %s to start over", path, out);
+    if (!state) inv_die("%s/dream.progress is damaged; remove %s to start over", out, out);
     if (got != id) inv_die("%s holds the output of another dream run (other cfg, weights, seed, -n or labels); use another -out or remove it", out);
     return batches;
 }

@@ -20,6 +20,20 @@ void save_dream_progress(const char *out, uint64_t run, int batches)
     save_text(path, progress);
 }
 
+int read_dream_progress(const char *out, uint64_t *run, int *batches)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/dream.progress", out);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    unsigned long long r = 0;
+    int b = -1, ok = fscanf(f, "run=%llx\nbatches=%d\n", &r, &b) == 2 && b >= 0;
+    fclose(f);
+    *run = r;
+    *batches = b;
+    return ok;
+}
+
 void save_dream_labels(const char *out, const label_set *labels)
 {
     char path[4096];

@@ -14,6 +14,9 @@
 void dream_image_path(char *buf, size_t n, const char *out, int k, const char *label);
 // <out>/dream.progress: the run's identity and its finished batches.
 void save_dream_progress(const char *out, uint64_t run, int batches);
+// Reads it back: -1 when there is none, 0 when it is damaged, 1 with *run and
+// *batches (>= 0) set.
+int read_dream_progress(const char *out, uint64_t *run, int *batches);
 // <out>/labels.txt, one label a line.
 void save_dream_labels(const char *out, const label_set *labels);
 // grid.png, train.list, labels.txt, then dream.data last: a run that stops on

@@ -18,6 +18,7 @@
 
 #include <stb_image_write.h>
 
+#include "dataset.h"
 #include "inversion.h"
 #include "util.h"
 
@@ -194,17 +195,7 @@ int run_import_cifar10(int argc, char **argv)
     size_t ntest = write_split(from, archive, out_dir, "test", test_files, 1);
     size_t ntrain = write_split(from, archive, out_dir, "train", train_files, 5);
 
-    char path[4096];
-    snprintf(path, sizeof path, "%s/labels.txt", out_dir);
-    atomic_file a = atomic_open(path);
-    for (int k = 0; k < CIFAR_CLASSES; ++k) fprintf(a.f, "%s\n", cifar_labels[k]);
-    atomic_commit(&a);
-
-    snprintf(path, sizeof path, "%s/cifar10.data", out_dir);
-    a = atomic_open(path);
-    fprintf(a.f, "classes=%d\ntrain=%s/train.list\nvalid=%s/test.list\nlabels=%s/labels.txt\nnames=%s/labels.txt\n",
-            CIFAR_CLASSES, out_dir, out_dir, out_dir, out_dir);
-    atomic_commit(&a);
-    fprintf(stderr, "%s written: %zu training and %zu test images\n", path, ntrain, ntest);
+    write_classifier_data(out_dir, "cifar10", cifar_labels, CIFAR_CLASSES);
+    fprintf(stderr, "%s/cifar10.data written: %zu training and %zu test images\n", out_dir, ntrain, ntest);
     return 0;
 }

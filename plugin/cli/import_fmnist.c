@@ -10,6 +10,7 @@
 
 #include <stb_image_write.h>
 
+#include "dataset.h"
 #include "inversion.h"
 #include "util.h"
 
@@ -107,17 +108,7 @@ int run_import_fmnist(int argc, char **argv)
     write_split(idx_dir, out_dir, "train", "train-images-idx3-ubyte", "train-labels-idx1-ubyte", 60000);
     write_split(idx_dir, out_dir, "test", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 10000);
 
-    char path[4096];
-    snprintf(path, sizeof path, "%s/labels.txt", out_dir);
-    atomic_file a = atomic_open(path);
-    for (int k = 0; k < FMNIST_CLASSES; ++k) fprintf(a.f, "%s\n", fmnist_labels[k]);
-    atomic_commit(&a);
-
-    snprintf(path, sizeof path, "%s/fmnist.data", out_dir);
-    a = atomic_open(path);
-    fprintf(a.f, "classes=%d\ntrain=%s/train.list\nvalid=%s/test.list\nlabels=%s/labels.txt\nnames=%s/labels.txt\n",
-            FMNIST_CLASSES, out_dir, out_dir, out_dir, out_dir);
-    atomic_commit(&a);
-    fprintf(stderr, "%s written\n", path);
+    write_classifier_data(out_dir, "fmnist", fmnist_labels, FMNIST_CLASSES);
+    fprintf(stderr, "%s/fmnist.data written\n", out_dir);
     return 0;
 }

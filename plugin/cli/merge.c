@@ -47,14 +47,9 @@ static void read_shard(shard_dir *s)
     char path[4096];
     snprintf(path, sizeof path, "%s/dream.data", s->dir);
     if (file_exists(path)) inv_die("%s is not a dream shard but a whole set (it has dream.data, no %s)", s->dir, SHARD_MANIFEST);
-    snprintf(path, sizeof path, "%s/dream.progress", s->dir);
-    FILE *f = fopen(path, "r");
-    int done = -1;
-    if (f) {
-        if (fscanf(f, "run=%*x\nbatches=%d", &done) != 1) done = -1;
-        fclose(f);
-    }
-    if (done >= 0)
+    uint64_t run;
+    int done;
+    if (read_dream_progress(s->dir, &run, &done) > 0)
         inv_die("%s: the shard has not finished (%d of its batches done, no %s yet); run its dream command again: it resumes",
                 s->dir, done, SHARD_MANIFEST);
     inv_die("%s is not a dream shard (no %s): give the -out directories of dream ... -shard I/N", s->dir, SHARD_MANIFEST);
@@ -106,20 +101,16 @@ static void check_out_dir(const char *out, const shard_dir *shards, int n)
     for (int i = 0; i < n; ++i)
         if (same_dir(out, shards[i].dir)) inv_die("%s is one of the shards; merge into another directory", out);
     char path[4096];
-    snprintf(path, sizeof path, "%s/dream.progress", out);
-    FILE *f = fopen(path, "r");
-    if (!f) {
+    uint64_t run;
+    int batches, state = read_dream_progress(out, &run, &batches);
+    if (state < 0) {
         snprintf(path, sizeof path, "%s/dream.data", out);
         if (file_exists(path)) inv_die("%s holds the output of another dream run; use another directory or remove it", out);
         snprintf(path, sizeof path, "%s/" SHARD_MANIFEST, out);
         if (file_exists(path)) inv_die("%s is a shard; merge into another directory", out);
         return;
     }
-    unsigned long long run = 0;
-    int batches = -1;
-    int ok = fscanf(f, "run=%llx\nbatches=%d\n", &run, &batches) == 2;
-    fclose(f);
-    if (!ok || run != shards[0].m.run || batches != shards[0].m.nbatches)
+    if (!state || run != shards[0].m.run || batches != shards[0].m.nbatches)
         inv_die("%s holds the output of another dream run (or an unfinished one); use another directory or remove it", out);
 }
 

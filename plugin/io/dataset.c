@@ -188,3 +188,17 @@ void free_classifier_data(classifier_data *d)
     free(d->path);
     memset(d, 0, sizeof *d);
 }
+
+void write_classifier_data(const char *out_dir, const char *name, const char *const *labels, int classes)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/labels.txt", out_dir);
+    atomic_file a = atomic_open(path);
+    for (int k = 0; k < classes; ++k) fprintf(a.f, "%s\n", labels[k]);
+    atomic_commit(&a);
+    snprintf(path, sizeof path, "%s/%s.data", out_dir, name);
+    a = atomic_open(path);
+    fprintf(a.f, "classes=%d\ntrain=%s/train.list\nvalid=%s/test.list\nlabels=%s/labels.txt\nnames=%s/labels.txt\n",
+            classes, out_dir, out_dir, out_dir, out_dir);
+    atomic_commit(&a);
+}

@@ -43,6 +43,10 @@ typedef struct {
 } classifier_data;
 
 classifier_data read_classifier_data(const char *path);
+// out_dir/labels.txt, then out_dir/<name>.data with classes=, train=
+// out_dir/train.list, valid= out_dir/test.list and labels=/names=, each
+// written atomically: what the importers leave beside their lists.
+void write_classifier_data(const char *out_dir, const char *name, const char *const *labels, int classes);
 void free_classifier_data(classifier_data *d);
 // The list under `key` ("train" or "valid"), or die naming the data file.
 const char *classifier_list(const classifier_data *d, const char *key);
