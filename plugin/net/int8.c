@@ -57,12 +57,23 @@ static void forward_convolutional_int8(layer l, network net)
     h->forward(l, net);
 }
 
+// The indexes of net's convolutional layers into layers (may be NULL); their count.
+static int convolutions_of(const network *net, int *layers)
+{
+    int n = 0;
+    for (int i = 0; i < net->n; ++i)
+        if (net->layers[i].type == CONVOLUTIONAL) {
+            if (layers) layers[n] = i;
+            ++n;
+        }
+    return n;
+}
+
 // Hooks on every convolution of net (indexes into *layers when given).
 static void install_hooks(network *net, hook_mode m, int **layers)
 {
     if (nhooks) inv_die("internal: int8 hooks already installed on another network");
-    int n = 0;
-    for (int i = 0; i < net->n; ++i) n += net->layers[i].type == CONVOLUTIONAL;
+    int n = convolutions_of(net, NULL);
     hooks = xcalloc(n ? n : 1, sizeof *hooks);
     if (layers) *layers = xcalloc(n ? n : 1, sizeof(int));
     for (int i = 0; i < net->n; ++i) {
@@ -252,16 +263,6 @@ void write_int8_ranges(const char *path, const int8_ranges *r, const char *what)
     free(text);
 }
 
-static int convolutions_of(const network *net, int *layers)
-{
-    int n = 0;
-    for (int i = 0; i < net->n; ++i)
-        if (net->layers[i].type == CONVOLUTIONAL) {
-            if (layers) layers[n] = i;
-            ++n;
-        }
-    return n;
-}
 
 static float positive_value(const char *s, const char *path, int line, const char *what)
 {
