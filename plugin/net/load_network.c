@@ -1,7 +1,6 @@
 #include "load_network.h"
 
 #include <ctype.h>
-#include <fcntl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -286,23 +285,6 @@ static void check_layer_types(const network *net, const char *cfg, layer_set all
             inv_die("%s: layer %d [crop]: crop_height=%d crop_width=%d is larger than its %dx%d input", cfg, i, l->out_h,
                     l->out_w, l->w, l->h);
     }
-}
-
-// Darknet prints its layer table and "Loading weights" on stderr; keep the
-// plugin's own output readable by silencing them.
-static int silence_stderr(void)
-{
-    fflush(stderr);
-    int saved = dup(2);
-    int devnull = open("/dev/null", O_WRONLY);
-    if (devnull >= 0) { dup2(devnull, 2); close(devnull); }
-    return saved;
-}
-
-static void restore_stderr(int saved)
-{
-    fflush(stderr);
-    if (saved >= 0) { dup2(saved, 2); close(saved); }
 }
 
 network *load_checked_network(const char *cfg, const char *weights, int batch, layer_set allowed)

@@ -27,10 +27,12 @@ void save_weights_atomic(network *net, const char *path)
     // gpu_index is a device, whatever the network: it must be this one's.
     int saved_gpu = gpu_index;
     gpu_index = net->gpu_index;
+#endif
+    int saved = silence_stderr();   // "Saving weights to ..."
     save_weights(net, tmp);
+    restore_stderr(saved);
+#ifdef GPU
     gpu_index = saved_gpu;
-#else
-    save_weights(net, tmp);
 #endif
     struct stat st;
     size_t want = expected_weights_bytes(net);

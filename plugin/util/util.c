@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -332,4 +333,19 @@ void text_log_add(text_log *t, const char *line)
     }
     memcpy(t->s + t->len, line, n + 1);
     t->len += n;
+}
+
+int silence_stderr(void)
+{
+    fflush(stderr);
+    int saved = dup(2);
+    int devnull = open("/dev/null", O_WRONLY);
+    if (devnull >= 0) { dup2(devnull, 2); close(devnull); }
+    return saved;
+}
+
+void restore_stderr(int saved)
+{
+    fflush(stderr);
+    if (saved >= 0) { dup2(saved, 2); close(saved); }
 }

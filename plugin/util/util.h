@@ -28,6 +28,12 @@ void opt_check(int argc, char **argv, int first, const char **flags_with_value, 
 // is a writer. Without /proc, any existing process counts as one.
 int temp_writer_alive(long pid, time_t written);
 
+// Darknet's chatter on stderr (its layer table, "Loading weights", "Saving
+// weights") kept off the terminal: silence_stderr points fd 2 at /dev/null and
+// returns what restore_stderr puts back.
+int silence_stderr(void);
+void restore_stderr(int saved);
+
 // Atomic output: write to "<path>.tmp.<pid>", fsync, rename over path.
 // atomic_open dies with a clear error if the file cannot be created.
 typedef struct { FILE *f; char *path; char *tmp; } atomic_file;
