@@ -85,5 +85,24 @@ student-real: darknet $(FMNIST_DATA)
 
 .PHONY: teacher resnet student-real
 
+# CIFAR-10 (bring your own copy: the image tree as a folder or .tar.gz, or the
+# binary version's folder or archive) imported once into data/cifar10.
+CIFAR10 ?=
+CIFAR10_DATA := data/cifar10/cifar10.data
+
+$(CIFAR10_DATA): | darknet
+	@test -n "$(CIFAR10)" || { echo "CIFAR-10 not imported yet: make $(MAKECMDGOALS) CIFAR10=<cifar10 folder, .tar.gz, or cifar-10-batches-bin>"; exit 2; }
+	if [ -e "$(CIFAR10)/data_batch_1.bin" ] || [ -e "$(CIFAR10)/cifar-10-batches-bin/data_batch_1.bin" ] || case "$(CIFAR10)" in *binary*) true;; *) false;; esac; then \
+	  ./darknet inversion import-cifar10 "$(CIFAR10)" data/cifar10; \
+	else \
+	  ./darknet inversion import-folder "$(CIFAR10)" data/cifar10 -name cifar10; \
+	fi
+
+# The CIFAR-10 teacher: ~80-90 min on two cores.
+cifar-teacher: darknet $(CIFAR10_DATA)
+	$(TRAIN_ENV) ./darknet inversion train $(CIFAR10_DATA) cfg/cifar10-teacher.cfg -out weights/cifar10-teacher.weights -pad 4 $(TRAIN_FLAGS)
+
+.PHONY: cifar-teacher
+
 # Extra targets (sanitizers, fuzzing, benchmarks), one file each.
 include $(wildcard mk/*.mk)
