@@ -102,7 +102,15 @@ $(CIFAR10_DATA): | darknet
 cifar-teacher: darknet $(CIFAR10_DATA)
 	$(TRAIN_ENV) ./darknet inversion train $(CIFAR10_DATA) cfg/cifar10-teacher.cfg -out weights/cifar10-teacher.weights -pad 4 $(TRAIN_FLAGS)
 
-.PHONY: cifar-teacher
+# The real-data baseline of the CIFAR-10 student, and a second network of another
+# architecture that judges dreamed images (bench/cifar10_table.sh).
+cifar-student-real: darknet $(CIFAR10_DATA)
+	$(TRAIN_ENV) ./darknet inversion train $(CIFAR10_DATA) cfg/cifar10-student.cfg -out weights/cifar10-student-real.weights -pad 4 $(TRAIN_FLAGS)
+
+cifar-vgg: darknet $(CIFAR10_DATA)
+	$(TRAIN_ENV) ./darknet inversion train $(CIFAR10_DATA) cfg/cifar10-vgg.cfg -out weights/cifar10-vgg.weights -pad 4 $(TRAIN_FLAGS)
+
+.PHONY: cifar-teacher cifar-student-real cifar-vgg
 
 # Extra targets (sanitizers, fuzzing, benchmarks), one file each.
 include $(wildcard mk/*.mk)
