@@ -1,38 +1,40 @@
 #!/bin/sh
 # Int8 calibration without data on Fashion-MNIST: the teacher
-# (cfg/fmnist-teacher.cfg) and the ResNet-style network (cfg/fmnist-resnet.cfg),
-# top-1 on the 10,000 real test images in float, and as simulated int8
+# (cfg/fmnist-teacher.cfg) and the ResNet-style network (cfg/fmnist-resnet.cfg);
+# NETS="cifar10-teacher" for the CIFAR-10 teacher (data/cifar10 imported by
+# make cifar-teacher). Top-1 on the 10,000 real test images in float, and as simulated int8
 # (valid -int8) calibrated on N images (default 500) of each source:
-#   real            the real training images (random N of data/fmnist/train.list)
-#   DeepInversion   calibrate -method deepinversion (cfg/fmnist-inversion.cfg as dream runs it)
+#   real            the real training images (random N of data/<set>/train.list)
+#   DeepInversion   calibrate -method deepinversion (cfg/<set>-inversion.cfg as dream runs it)
 #   ZeroQ           calibrate's default: BN statistics matched per image, no class term
 #   gaussian        pixels N(0.5, 0.2^2), clipped
 #   uniform         pixels U[0, 1]
 # for each threshold rule (mse, the default; kl; max). Prints a Markdown table
-# and the seconds each source took to make. Usage: sh bench/int8_table.sh
+# and the seconds each source took to make. Usage: [NETS=...] sh bench/int8_table.sh
 #   (N=500, results in out/bench-int8/; about an hour on 2 cores, most of it
 #   ZeroQ's one-image batches)
 set -eu
 cd "$(dirname "$0")/.."
 make -s darknet
-[ -s data/fmnist/fmnist.data ] || make -s data/fmnist/fmnist.data
 N=${N:-500}
+NETS=${NETS:-fmnist-teacher fmnist-resnet}
 O=out/bench-int8
 mkdir -p "$O"
-I=cfg/fmnist-inversion.cfg
-D=data/fmnist/fmnist.data
 
 top1() { ./darknet inversion valid $D "$@" 2>/dev/null | sed -n 's/^top-1 \([0-9.]*\)%.*/\1/p'; }
 
-for net in teacher resnet; do
-    C=cfg/fmnist-$net.cfg W=weights/fmnist-$net.weights
+for net in $NETS; do
+    set=${net%%-*}
+    D=data/$set/$set.data I=cfg/$set-inversion.cfg
+    [ -s $D ] || make -s $D
+    C=cfg/$net.cfg W=weights/$net.weights
     echo "## $net: float top-1 $(top1 $C $W)%  (int8 top-1 by calibration source and threshold rule; N=$N)"
     echo
     echo "| source | mse | kl | max | seconds to make the images |"
     echo "|---|---|---|---|---|"
     for src in real deepinversion zeroq gaussian uniform; do
         case $src in
-            real) args="-images data/fmnist/train.list" ;;
+            real) args="-images data/$set/train.list" ;;
             deepinversion) args="-method deepinversion" ;;
             zeroq) args="-method zeroq" ;;
             *) args="-noise $src" ;;
