@@ -2,7 +2,8 @@
 # The shipped CIFAR-10 cfgs on stand-in weights (random, BN statistics made to
 # look trained): the networks load at 32x32x3, the student has at least 4x
 # fewer FLOPs than the teacher, every CIFAR-10 inversion cfg runs (shortened)
-# and dreams colour images, and distill with the ADI cfg trains the student.
+# and dreams colour images, distill with the ADI cfg trains the student; and
+# train's -chart (loss and top-1 per batch, continued by a resumed run).
 cd "$(dirname "$0")/.." || exit 2
 . tests/shlib.sh
 
@@ -38,11 +39,28 @@ done
 check "student has >= 4x fewer FLOPs than the teacher ($flops_student vs $flops_teacher MFLOP)" \
     awk -v s="$flops_student" -v t="$flops_teacher" 'BEGIN { exit !(s > 0 && t >= 4 * s) }'
 
+# train's chart: loss and top-1 per batch, and a resumed run continues its CSV.
+"$DARKNET" inversion train "$T/d/dream.data" "$T/student.cfg" -out "$T/c2.weights" -valid -valid-every 1 \
+    -chart "$T/chart.png" >"$T/chart.log" 2>&1
+check "train -chart: PNG written" [ "$(od -An -c -j1 -N3 "$T/chart.png" 2>/dev/null | tr -d ' ')" = PNG ]
+check "train -chart: a CSV row a batch, each with top-1" [ "$(grep -c '^[12],.*,[0-9.]*$' "$T/chart.csv")" = 2 ]
+cp "$T/chart.csv" "$T/chart2.csv"
+sed 's/^max_batches=.*/max_batches=4/' "$T/student.cfg" > "$T/student4.cfg"
+"$DARKNET" inversion train "$T/d/dream.data" "$T/student4.cfg" "$T/c2.weights" -out "$T/c4.weights" -valid \
+    -valid-every 1 -chart "$T/chart.png" >>"$T/chart.log" 2>&1
+check "train -chart: resumed run keeps the first rows" sh -c '[ "$(head -3 "$1/chart.csv")" = "$(cat "$1/chart2.csv")" ]' sh "$T"
+check "train -chart: and adds its own" [ "$(grep -c '^[1-4],' "$T/chart.csv")" = 4 ]
+expect_fail "train -chart needs .png" "must end in .png" "$DARKNET" inversion train "$T/d/dream.data" "$T/student.cfg" \
+    -out "$T/x.weights" -chart "$T/chart.jpg"
+expect_fail "train -valid-every needs -valid" "needs -valid" "$DARKNET" inversion train "$T/d/dream.data" "$T/student.cfg" \
+    -out "$T/x.weights" -valid-every 1
+
 for c in distill adi; do
     short cfg/cifar10-$c.cfg > "$T/$c.cfg"
     check "distill with cfg/cifar10-$c.cfg" "$DARKNET" inversion distill "$T/$c.cfg" "$T/teacher.cfg" "$T/teacher.weights" \
         "$T/student.cfg" -out "$T/$c" -labels cfg/cifar10.labels >"$T/$c.log" 2>&1
     check "distill $c: student written" [ -s "$T/$c/student.weights" ]
+    check "distill $c: chart.png written" [ -s "$T/$c/chart.png" ]
 done
 check "ADI: the pool grew during training" [ "$(wc -l < "$T/adi/pool.list")" -gt "$(wc -l < "$T/distill/pool.list")" ]
 summary

@@ -233,7 +233,7 @@ int run_continual(int argc, char **argv)
     char err[1024];
     if (check_widen_head(onet, &wh, ocfg, err, sizeof err)) inv_die("%s", err);
     trainer t = {.verb = "continual", .out = out, .csv_name = "continual.csv",
-                 .csv_header = "batch,loss,syn,ce,kd,lr,top1,top1_old,top1_new\n", .weights_name = "continual.weights",
+                 .csv_header = "batch,loss,syn,ce,kd,lr,top1,top1_old,top1_new\n", .chart_loss = "loss", .weights_name = "continual.weights",
                  .ops = &continual_ops, .ctx = &c, .seed = seed, .synth_line = "synthesized batch %d/%d of the old classes (%d images)",
                  .backup_every = p->cl_backup_every, .grid_classes = c.k_old, .grid_list = grid_list, .grid_n = grid_n};
     const char *weights = trainer_weights(&t, NULL);

@@ -125,7 +125,7 @@ int run_distill(int argc, char **argv)
     memory_plan mem = plan_distill_memory(p, tcfg, scfg, synthesizing, pool_data, valid_data);
     check_memory(&mem, icfg, p->batch);
     srand((unsigned)seed);   // Darknet initialises weights with rand()
-    trainer t = {.verb = "distill", .out = out, .csv_name = "distill.csv", .csv_header = "batch,kd_loss,lr,pool,top1\n",
+    trainer t = {.verb = "distill", .out = out, .csv_name = "distill.csv", .csv_header = "batch,kd_loss,lr,pool,top1\n", .chart_loss = "kd_loss",
                  .weights_name = "student.weights", .ops = &distill_ops, .ctx = &d, .seed = seed,
                  .upfront = (p->distill_images + p->batch - 1) / p->batch, .synth_line = "synthesized batch %d/%d (pool %d images)",
                  .synth_every = p->distill_every, .synth_max = p->distill_max_images, .pool_required = 1,

@@ -19,6 +19,8 @@
 #include "flops.h"
 #include "inversion.h"
 #include "augment.h"
+#include "chart.h"
+#include "imageio.h"
 #include "netstate.h"
 #include "util.h"
 
@@ -44,6 +46,28 @@ static void shuffle(int *order, int n)
     }
 }
 
+// The rows of a chart's CSV from an earlier run, up to the batch the weights
+// resume from (later rows were trained again).
+static void keep_csv_rows(text_log *csv, const char *path, int upto)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    char line[256];
+    int header = 1;
+    while (fgets(line, sizeof line, f)) {
+        if (header) { header = 0; continue; }
+        if (atoi(line) >= 1 && atoi(line) <= upto && strchr(line, '\n')) text_log_add(csv, line);
+    }
+    fclose(f);
+}
+
+static void save_train_chart(const char *chart, const char *chart_csv, const text_log *csv)
+{
+    if (!chart) return;
+    save_text(chart_csv, csv->s);
+    save_csv_chart(chart, csv->s, "train", "loss", "top1");
+}
+
 static void usage(const char *prog)
 {
     fprintf(stderr,
@@ -56,7 +80,11 @@ static void usage(const char *prog)
             "  -noaugment     neither shift nor flip\n"
             "  -backup N      save OUT.weights.backup every N batches (default 1000; 0: never)\n"
             "  -clear         restart the batch count of the given weights at 0\n"
-            "  -valid         print top-1 and per-class accuracy on the data's valid= list at the end\n",
+            "  -valid         print top-1 and per-class accuracy on the data's valid= list at the end\n"
+            "  -valid-every N also evaluate top-1 on the valid= list every N batches (needs -valid)\n"
+            "  -chart FILE.png  loss and top-1 against the batch, rewritten at every backup and at the end;\n"
+            "                 its rows also go to FILE.csv, which a resumed run (weights from the backup)\n"
+            "                 continues\n",
             prog);
 }
 
@@ -69,7 +97,7 @@ int run_train(int argc, char **argv)
     const char *datafile = argv[3], *cfg = argv[4], *weights = NULL;
     int first = 5;
     if (argc > 5 && argv[5][0] != '-') weights = argv[first++];
-    const char *with_value[] = {"-out", "-seed", "-pad", "-backup", NULL};
+    const char *with_value[] = {"-out", "-seed", "-pad", "-backup", "-valid-every", "-chart", NULL};
     const char *alone[] = {"-noflip", "-noaugment", "-clear", "-valid", NULL};
     opt_check(argc, argv, first, with_value, alone);
     const char *out = opt_str(argc, argv, "-out", NULL);
@@ -80,6 +108,15 @@ int run_train(int argc, char **argv)
     int backup = opt_int(argc, argv, "-backup", 1000);
     if (opt_has(argc, argv, "-noaugment")) pad = 0, flip = 0;
     if (pad < 0 || backup < 0) inv_die("-pad and -backup must not be negative");
+    int valid_every = opt_int(argc, argv, "-valid-every", 0);
+    if (valid_every < 0 || (valid_every > 0 && !opt_has(argc, argv, "-valid"))) inv_die("-valid-every N needs -valid and N >= 0");
+    const char *chart = opt_str(argc, argv, "-chart", NULL);
+    char chart_csv[4200] = "";
+    if (chart) {
+        size_t n = strlen(chart);
+        if (n < 5 || strcmp(chart + n - 4, ".png")) inv_die("-chart %s: the chart's name must end in .png", chart);
+        snprintf(chart_csv, sizeof chart_csv, "%.*s.csv", (int)(n - 4), chart);
+    }
 
     classifier_data d = read_classifier_data(datafile);
     const char *train_list = classifier_list(&d, "train");
@@ -125,6 +162,11 @@ int run_train(int argc, char **argv)
     snprintf(backup_path, sizeof backup_path, "%s.backup", out);
 
     int start = (int)get_current_batch(net);
+    text_log csv = {0};
+    text_log_add(&csv, "batch,loss,lr,top1\n");
+    if (chart && start > 0) keep_csv_rows(&csv, chart_csv, start);
+    labelled_set vs = {0};
+    if (valid_every > 0) vs = load_labelled_list(valid_list, d.labels, d.classes, net->w, net->h, net->c);
     double t_start = now_seconds(), t_print = 0;
     float avg = -1;
     while ((int)get_current_batch(net) < net->max_batches) {
@@ -140,6 +182,15 @@ int run_train(int argc, char **argv)
         float loss = train_network(net, batch);
         avg = avg < 0 ? loss : 0.95f * avg + 0.05f * loss;
         int b = (int)get_current_batch(net);
+        char row[128];
+        if (valid_every > 0 && (b % valid_every == 0 || b == net->max_batches)) {
+            classifier_score r = evaluate_classifier(net, &vs);
+            snprintf(row, sizeof row, "%d,%.6g,%.6g,%.2f\n", b, loss, get_current_rate(net), 100.0 * r.correct / r.n);
+            fprintf(stderr, "batch %d: top-1 %.2f%% on %s\n", b, 100.0 * r.correct / r.n, valid_list);
+            free_classifier_score(&r);
+        } else
+            snprintf(row, sizeof row, "%d,%.6g,%.6g,\n", b, loss, get_current_rate(net));
+        text_log_add(&csv, row);
         double now = now_seconds();
         if (now - t_print >= 10 || b == net->max_batches || b == start + 1) {
             double rate = (b - start) * (double)rows / (now - t_start);
@@ -149,9 +200,15 @@ int run_train(int argc, char **argv)
                     b, net->max_batches, epoch + (double)cursor / s.n, loss, avg, get_current_rate(net), rate, eta);
             t_print = now;
         }
-        if (backup && b % backup == 0 && b < net->max_batches) save_weights_atomic(net, backup_path);
+        if (backup && b % backup == 0 && b < net->max_batches) {
+            save_weights_atomic(net, backup_path);
+            save_train_chart(chart, chart_csv, &csv);
+        }
     }
     save_weights_atomic(net, out);
+    save_train_chart(chart, chart_csv, &csv);
+    free(csv.s);
+    free_labelled_set(&vs);
     char took[64];
     format_duration(now_seconds() - t_start, took, sizeof took);
     fprintf(stderr, "%s written after %d batches (%s)\n", out, (int)get_current_batch(net), took);

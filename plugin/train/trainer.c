@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "chart.h"
 #include "grid.h"
 #include "imageio.h"
 #include "netstate.h"
@@ -29,11 +30,21 @@ int trainer_start(trainer *t)
     return t->resuming;
 }
 
+// out/chart.png from the CSV so far: at every backup and at the end.
+static void save_chart(trainer *t)
+{
+    if (!t->chart_loss) return;
+    char path[4096];
+    path_in(path, sizeof path, t->out, "chart.png");
+    save_csv_chart(path, t->csv.s, t->verb, t->chart_loss, "top1");
+}
+
 static void save_backup(trainer *t)
 {
     student_state st = {(int)get_current_batch(t->net), t->sp->synthesized, (unsigned long long)t->r.s};
     student_save_backup(t->net, t->out, t->sp, &t->csv, t->csv_name, &st, t->last_backup);
     t->last_backup = st.batches;
+    save_chart(t);
 }
 
 // Synthesis is the costly part: every up-front batch is a resume point.
@@ -90,6 +101,7 @@ static void write_results(trainer *t)
     synth_pool_write_list(sp);
     path_in(path, sizeof path, t->out, t->csv_name);
     save_text(path, t->csv.s);
+    save_chart(t);
     int n = pool->n - sp->nlisted;
     if (t->grid_classes > 0 && (n > 0 || t->grid_empty)) {
         path_in(path, sizeof path, t->out, "grid.png");

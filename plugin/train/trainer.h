@@ -41,6 +41,7 @@ typedef struct {
     const char *out;            // output folder (make_student_dirs)
     const char *csv_name;       // out/<csv_name>: the header, then a row a batch
     const char *csv_header;
+    const char *chart_loss;     // out/chart.png: this CSV column against the batch, with top1 (NULL: no chart)
     const char *weights_name;   // out/<weights_name>: the trained network
     const trainer_ops *ops;
     void *ctx;                  // the verb's, passed to ops
