@@ -67,7 +67,7 @@ static const key_spec keys[] = {
     {"continual", "flip", KEY_INT, P(cl_flip), "1", 0, 1, "continual: random horizontal flip of every training image"},
     {"continual", "backup_every", KEY_INT, P(cl_backup_every), "200", 1, 1e9, "continual: batches between backups (resume point)"},
     {"continual", "valid_every", KEY_INT, P(cl_valid_every), "500", 1, 1e9, "continual: batches between evaluations on -valid data"},
-    {"generator", "cfg", KEY_STR, P(gen_cfg), "", 0, 0, "distill: a generator network's Darknet cfg (input: latent + one-hot target); empty: none"},
+    {"generator", "cfg", KEY_STR, P(gen_cfg), "", 0, 0, "fast mode (distill, dream -generator): a generator network's Darknet cfg (input: latent + one-hot target), path from the working directory"},
     {"generator", "steps", KEY_INT, P(gen_steps), "5", 1, 1000, "distill: Adam steps of the generator's copy and the latents per synthesized batch"},
     {"generator", "lr", KEY_FLOAT, P(gen_lr), "0.005", 0, 1e3, "distill: learning rate of those steps on the generator's copy"},
     {"generator", "latent_lr", KEY_FLOAT, P(gen_latent_lr), "0.05", 0, 1e3, "distill: learning rate of those steps on the latent vectors"},
