@@ -61,7 +61,9 @@ wait $p1; wait $p2
 show() {  # name, tag
     r=$(cat "$O/$2.result")
     best=$(sort -k2 -g "$O/$2.curve" | tail -1)
-    if [ "$r" = "-" ]; then
+    if [ ! -s "$O/$2.curve" ]; then
+        printf '| %-34s | no evaluation (see %s) | - |\n' "$1" "$O/$2.log"
+    elif [ "$r" = "-" ]; then
         printf '| %-34s | not reached (best %s%% at batch %s) | %s (all %s batches) |\n' "$1" "$(echo "$best" | cut -d' ' -f2)" \
             "$(echo "$best" | cut -d' ' -f1)" "$(tail -1 "$O/$2.curve" | cut -d' ' -f3)" "$(tail -1 "$O/$2.curve" | cut -d' ' -f1)"
     else
