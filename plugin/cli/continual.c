@@ -295,7 +295,7 @@ int run_continual(int argc, char **argv)
         free_labelled_set(&ls);
         fprintf(stderr, "continual: %d images of the old classes from %s\n", nlisted, pool_data);
     }
-    synth_pool sp = {out, syn, tsyn, olds.names, p->gray, seed, &c.pool, nlisted, 0, NULL, NULL};
+    synth_pool sp = {out, syn, tsyn, olds.names, p->gray, seed, &c.pool, nlisted, 0, NULL, NULL, NULL};
     t.sp = &sp;
     if (trainer_start(&t))
         fprintf(stderr, "continual: resuming from %s/backup at batch %d (%d synthesized images)\n", out, t.resume.batches, c.pool.n);

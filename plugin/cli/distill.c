@@ -13,6 +13,7 @@
 #include "conv1x1_fix.h"
 #include "dataset.h"
 #include "evaluate.h"
+#include "fast.h"
 #include "load_frozen.h"
 #include "icfg.h"
 #include "inversion.h"
@@ -20,6 +21,7 @@
 #include "grid.h"
 #include "labels.h"
 #include "memory.h"
+#include "netstate.h"
 #include "pool.h"
 #include "synth.h"
 #include "trainer.h"
@@ -32,7 +34,11 @@ static void distill_help(const char *prog)
            "Trains the student on the teacher's softened outputs (t^2 KL at [distill] temperature) over a pool of\n"
            "images: [distill] images synthesized up front with DeepInversion, the train= list of -pool DATA\n"
            "(a dream.data, or any Darknet classifier .data), and with [compete] weight > 0 a new batch every\n"
-           "[distill] every student batches, synthesized against the current student (Adaptive DeepInversion).\n\n"
+           "[distill] every student batches, synthesized against the current student (Adaptive DeepInversion).\n"
+           "With [generator] cfg (fast mode), every synthesized batch is a round of a generator network that learns to\n"
+           "dream: a copy takes [generator] steps Adam steps on the DeepInversion loss, its images join the pool, and\n"
+           "the gradients it met are applied to the generator (first-order MAML); DIR gets generator.weights for\n"
+           "`dream -generator`.\n\n"
            "  -out DIR      student.weights (final), backup/ (resume point), pool/*.png and pool.list (synthesized\n"
            "                images), distill.csv (loss, pool size, accuracy), grid.png (pool samples per class)\n"
            "  -pool DATA    add the images of DATA's train= list to the pool (labels from DATA); to spread the\n"
@@ -120,7 +126,7 @@ int run_distill(int argc, char **argv)
     inversion_params *p = &d.p;
     int synthesizing = p->distill_images > 0 || p->distill_every > 0;
     if (!synthesizing && !pool_data) inv_die("%s: nothing to distill on: set [distill] images or every, or give -pool DATA", icfg);
-    if (p->distill_every > 0 && p->compete <= 0)
+    if (p->distill_every > 0 && p->compete <= 0 && !p->gen_cfg[0])
         inv_warn("[distill] every=%d without [compete] weight: new batches are plain DeepInversion", p->distill_every);
     memory_plan mem = plan_distill_memory(p, tcfg, scfg, synthesizing, pool_data, valid_data);
     check_memory(&mem, icfg, p->batch);
@@ -160,10 +166,13 @@ int run_distill(int argc, char **argv)
     class_grid_check_list(grid_list, grid_n, classes, "-grid-classes", tcfg);
     frozen_net *tsyn = NULL, *ssyn = NULL;   // the teacher and the competing student at the synthesis batch
     synth *syn = NULL;
+    fast_synth *fast = NULL;
+    if (p->gen_cfg[0] && !synthesizing) inv_die("%s: [generator] cfg needs [distill] images or every (it synthesizes the pool)", icfg);
     if (synthesizing) {
         tsyn = load_frozen(tcfg, tweights, p->batch);
         if (p->compete > 0) ssyn = load_frozen(scfg, NULL, p->batch);
         syn = make_synth(tsyn, ssyn, p);
+        if (p->gen_cfg[0]) fast = make_fast_synth(syn, NULL);   // resuming: its backup is loaded by trainer_start
     }
     fix_conv1x1_backward(s);
 
@@ -176,7 +185,7 @@ int run_distill(int argc, char **argv)
         nlisted = ls.n;
         free_labelled_set(&ls);
     }
-    synth_pool sp = {out, syn, tsyn, labels.names, p->gray, seed, &d.pool, nlisted, 0, ssyn ? ssyn->net : NULL, s};
+    synth_pool sp = {out, syn, tsyn, labels.names, p->gray, seed, &d.pool, nlisted, 0, ssyn ? ssyn->net : NULL, s, fast};
     t.sp = &sp;
     if (trainer_start(&t))
         fprintf(stderr, "distill: resuming from %s/backup at batch %d (pool %d images)\n", out, t.resume.batches, d.pool.n);
@@ -185,6 +194,11 @@ int run_distill(int argc, char **argv)
     d.valid = &valid;
     t.valid_every = valid.n ? p->distill_valid_every : 0;
     trainer_run(&t);
+    if (fast) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/generator.weights", out);
+        save_weights_atomic(fast->meta->net, path);
+    }
 
     printf("distill: %s/student.weights after %d batches, pool %d images (%d synthesized)\n", out, (int)get_current_batch(s),
            d.pool.n, d.pool.n - nlisted);
@@ -201,6 +215,7 @@ int run_distill(int argc, char **argv)
     free_classifier_data(&vd);
     free_pool(&d.pool);
     free_label_set(&labels);
+    free_fast_synth(fast);
     free_synth(syn);
     free_loaded_frozen(ssyn);
     free_loaded_frozen(tsyn);

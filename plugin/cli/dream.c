@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "dream_set.h"
+#include "fast.h"
 #include "load_network.h"
 #include "frozen.h"
 #include "grid.h"
@@ -25,7 +26,7 @@ static void dream_help(const char *prog)
 {
     printf("usage: %s inversion dream <inversion.cfg> <teacher.cfg> <teacher.weights> -out DIR\n"
            "                         [-n N] [-seed S] [-labels FILE] [-label-ids] [-grid-classes LIST]\n"
-           "                         [-shard I/N | -shards N]\n\n"
+           "                         [-shard I/N | -shards N] [-generator G.weights]\n\n"
            "Synthesizes N images from a trained classifier (DeepInversion): random pixels are optimised\n"
            "through the frozen network so that every BN layer's batch statistics match its running\n"
            "statistics, the teacher predicts the target class, and image priors hold.\n\n"
@@ -49,6 +50,9 @@ static void dream_help(const char *prog)
            "                same OMP_NUM_THREADS: merge warns otherwise). A killed shard resumes when run again\n"
            "  -shards N     shard I of N, I taken from a Slurm job array (SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN;\n"
            "                the array must have N tasks) or a Kubernetes indexed job (JOB_COMPLETION_INDEX)\n"
+           "  -generator G.weights  no optimisation: each batch is the output of the generator network of\n"
+           "                [generator] cfg with these weights (a distill run's generator.weights) for latent\n"
+           "                vectors drawn from N(0,1) and the batch's targets; its BN layers use the batch's statistics\n"
            MEMORY_HELP "\n"
            "inversion cfg keys (section, key, default, meaning):\n", prog);
     print_inversion_cfg_keys(stdout);
@@ -202,7 +206,7 @@ int run_dream(int argc, char **argv)
     if (wants_help(argc, argv)) { dream_help(argv[0]); return 0; }
     if (argc < 6) { dream_help(argv[0]); return 1; }
     const char *icfg = argv[3], *cfg = argv[4], *weights = argv[5];
-    const char *with_value[] = {"-out", "-n", "-seed", "-labels", "-grid-classes", "-shard", "-shards", NULL};
+    const char *with_value[] = {"-out", "-n", "-seed", "-labels", "-grid-classes", "-shard", "-shards", "-generator", NULL};
     const char *alone[] = {"-label-ids", NULL};
     opt_check(argc, argv, 6, with_value, alone);
     const char *out = opt_str(argc, argv, "-out", NULL);
@@ -211,10 +215,12 @@ int run_dream(int argc, char **argv)
     const char *labels_path = opt_str(argc, argv, "-labels", NULL);
     int *grid_list = NULL, grid_n = opt_grid_classes(argc, argv, &grid_list);
     shard_spec sh = opt_shard(argc, argv);
+    const char *gen_weights = opt_str(argc, argv, "-generator", NULL);
 
     // Everything is validated before the output directory is touched.
     inversion_params p = read_inversion_cfg(icfg);
     if (p.compete > 0) inv_die("%s: [compete] weight needs a student being distilled; dream has none (set it to 0, or use distill)", icfg);
+    if (gen_weights && !p.gen_cfg[0]) inv_die("%s: -generator needs [generator] cfg, the generator's network", icfg);
     int n = opt_int(argc, argv, "-n", p.images ? p.images : p.batch);
     if (n <= 0) inv_die("-n must be positive");
     label_set labels = {0, NULL};
@@ -255,6 +261,7 @@ int run_dream(int argc, char **argv)
     }
 
     uint64_t run_id = dream_run_id(icfg, cfg, weights, seed, n, &labels), progress_id = run_id;
+    if (gen_weights) run_id = progress_id = hash_file(gen_weights, hash_file(p.gen_cfg, run_id));
     if (sh.count) {
         char spec[64];
         snprintf(spec, sizeof spec, "shard %d/%d", sh.index, sh.count);
@@ -272,6 +279,8 @@ int run_dream(int argc, char **argv)
     }
 
     synth *s = make_synth(teacher, NULL, &p);
+    fast_synth *gen = gen_weights ? make_fast_synth(s, gen_weights) : NULL;
+    if (gen) p.iterations = p.lowres_iterations = 0;   // no optimisation: no progress lines
     float *batch_images = xcalloc((size_t)p.batch * im_size, sizeof(float));
     dream_progress d = {now_seconds(), 0, (long)(end - first - done) * (p.iterations + p.lowres_iterations), nbatches, p.log_every, isatty(2), {NULL, 0, 0}};
     text_log_add(&d.csv, DREAM_LOSSES_HEADER);
@@ -289,7 +298,9 @@ int run_dream(int argc, char **argv)
     // back only the images the grid shows.
     for (int b = first; b < end; ++b) {
         int fresh = b - first >= done;
-        if (fresh) synth_batch(s, targets + b * p.batch, ((uint64_t)seed << 32) ^ (uint64_t)b, b, batch_images, on_iteration, &d);
+        uint64_t bseed = ((uint64_t)seed << 32) ^ (uint64_t)b;
+        if (fresh && gen) fast_sample(gen, targets + b * p.batch, bseed, batch_images);
+        else if (fresh) synth_batch(s, targets + b * p.batch, bseed, b, batch_images, on_iteration, &d);
         for (int i = 0; i < p.batch && b * p.batch + i < n; ++i) {
             int k = b * p.batch + i;
             float *im = batch_images + i * im_size;
@@ -331,6 +342,7 @@ int run_dream(int argc, char **argv)
 
     free(shown); free(list); free(batch_images); free(targets); free(d.csv.s); free(grid_list);
     free_class_grid(&grid);
+    free_fast_synth(gen);
     free_synth(s);
     free_label_set(&labels);
     free_frozen_net(teacher);

@@ -67,6 +67,13 @@ static const key_spec keys[] = {
     {"continual", "flip", KEY_INT, P(cl_flip), "1", 0, 1, "continual: random horizontal flip of every training image"},
     {"continual", "backup_every", KEY_INT, P(cl_backup_every), "200", 1, 1e9, "continual: batches between backups (resume point)"},
     {"continual", "valid_every", KEY_INT, P(cl_valid_every), "500", 1, 1e9, "continual: batches between evaluations on -valid data"},
+    {"generator", "cfg", KEY_STR, P(gen_cfg), "", 0, 0, "fast mode (distill, dream -generator): a generator network's Darknet cfg (input: latent + one-hot target), path from the working directory"},
+    {"generator", "steps", KEY_INT, P(gen_steps), "5", 1, 1000, "distill: Adam steps of the generator's copy and the latents per synthesized batch"},
+    {"generator", "lr", KEY_FLOAT, P(gen_lr), "0.005", 0, 1e3, "distill: learning rate of those steps on the generator's copy"},
+    {"generator", "latent_lr", KEY_FLOAT, P(gen_latent_lr), "0.05", 0, 1e3, "distill: learning rate of those steps on the latent vectors"},
+    {"generator", "meta_lr", KEY_FLOAT, P(gen_meta_lr), "0.005", 0, 1e3, "distill: learning rate of the meta step (the summed gradients) on the generator"},
+    {"generator", "beta1", KEY_FLOAT, P(gen_beta1), "0.5", 0, 0.999999, "distill: Adam first-moment decay of the generator and latents"},
+    {"generator", "beta2", KEY_FLOAT, P(gen_beta2), "0.999", 0, 0.9999999, "distill: Adam second-moment decay of the generator and latents"},
 };
 #undef P
 #define NKEYS (sizeof keys / sizeof *keys)
@@ -203,6 +210,6 @@ void print_inversion_cfg_keys(FILE *f)
     for (size_t i = 0; i < NKEYS; ++i) {
         if (strcmp(last, keys[i].section)) fprintf(f, "[%s]\n", keys[i].section);
         last = keys[i].section;
-        fprintf(f, "  %-18s %-8s %s\n", keys[i].key, keys[i].def, keys[i].doc);
+        fprintf(f, "  %-18s %-8s %s\n", keys[i].key, keys[i].def[0] ? keys[i].def : "none", keys[i].doc);
     }
 }

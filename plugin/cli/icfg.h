@@ -39,6 +39,10 @@ typedef struct {
     // [continual]
     float cl_syn, cl_ce, cl_kd, cl_temperature, cl_synthetic;
     int cl_images, cl_crop, cl_flip, cl_backup_every, cl_valid_every;
+    // [generator]
+    char gen_cfg[512];      // the generator's Darknet cfg ("": none, pixel-by-pixel DeepInversion)
+    int gen_steps;          // inner Adam steps of a round
+    float gen_lr, gen_latent_lr, gen_meta_lr, gen_beta1, gen_beta2;
 } inversion_params;
 
 // Defaults for every key (what an empty cfg gives).

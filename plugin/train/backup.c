@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "imageio.h"
+#include "load_network.h"
 #include "netstate.h"
 
 static void path_in(char *buf, size_t n, const char *dir, const char *name) { snprintf(buf, n, "%s/%s", dir, name); }
@@ -52,6 +53,12 @@ void student_save_backup(network *net, const char *out, const synth_pool *sp, co
     student_backup_path(path, sizeof path, out, "momentum.bin", b);
     save_momentum(net, path);
     if (sp) synth_pool_write_list(sp);
+    if (sp && sp->fast) {
+        student_backup_path(path, sizeof path, out, "generator.weights", b);
+        save_weights_atomic(sp->fast->meta->net, path);
+        student_backup_path(path, sizeof path, out, "generator_adam.bin", b);
+        save_generator_adam(sp->fast->meta, path);
+    }
     path_in(path, sizeof path, out, csv_name);
     save_text(path, csv->s);
     snprintf(state, sizeof state, "batches=%d\nsynthesized=%d\nrng=%llu\n", b, st->synthesized, st->rng);
@@ -62,6 +69,12 @@ void student_save_backup(network *net, const char *out, const synth_pool *sp, co
         unlink(path);
         student_backup_path(path, sizeof path, out, "momentum.bin", previous);
         unlink(path);
+        if (sp && sp->fast) {
+            student_backup_path(path, sizeof path, out, "generator.weights", previous);
+            unlink(path);
+            student_backup_path(path, sizeof path, out, "generator_adam.bin", previous);
+            unlink(path);
+        }
     }
 }
 
@@ -83,6 +96,13 @@ void student_restore_backup(network *net, const char *out, synth_pool *sp, text_
     char path[4096];
     student_backup_path(path, sizeof path, out, "momentum.bin", st->batches);
     load_momentum(net, path);
+    if (sp && sp->fast) {
+        generator *g = sp->fast->meta;
+        student_backup_path(path, sizeof path, out, "generator.weights", st->batches);
+        load_checked_weights(g->net, g->cfg, path, LAYERS_TRAIN);
+        student_backup_path(path, sizeof path, out, "generator_adam.bin", st->batches);
+        load_generator_adam(g, path);
+    }
     synth_pool_reload(sp, st->synthesized);
     r->s = st->rng;
     path_in(path, sizeof path, out, csv_name);

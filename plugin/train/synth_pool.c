@@ -18,7 +18,14 @@ void synth_pool_batch(synth_pool *sp)
     for (int i = 0; i < B; ++i) targets[i] = (sp->synthesized * B + i) % classes;
     size_t size = (size_t)t->c * t->h * t->w;
     float *images = xcalloc((size_t)B * size, sizeof(float));
-    synth_batch(sp->syn, targets, sp->seed * 1000003u + (uint64_t)sp->synthesized, sp->synthesized, images, NULL, NULL);
+    uint64_t seed = sp->seed * 1000003u + (uint64_t)sp->synthesized;
+    if (sp->fast) {
+        synth_record r;
+        fast_round(sp->fast, targets, seed, sp->synthesized, images, &r, 1);
+        if (getenv("INV_FAST_LOG"))
+            fprintf(stderr, "generator round %d: loss %.4f  ce %.4f  bn %.4f  p(target) %.3f\n", sp->synthesized, r.total, r.ce,
+                    r.bn, r.target_p);
+    } else synth_batch(sp->syn, targets, seed, sp->synthesized, images, NULL, NULL);
     for (int i = 0; i < B; ++i) {
         char path[4096];
         snprintf(path, sizeof path, "%s/pool/%07d_%s.png", sp->out, sp->pool->n - sp->nlisted, sp->labels[targets[i]]);

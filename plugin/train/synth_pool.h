@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "darknet.h"
+#include "fast.h"
 #include "frozen.h"
 #include "pool.h"
 #include "synth.h"
@@ -24,6 +25,9 @@ typedef struct {
     // the trained student's parameters before each batch (NULL: none).
     network *competitor;
     const network *student;
+    // Fast mode: each batch is a round of this generator (NULL: pixel-by-pixel
+    // DeepInversion with syn); its weights and Adam state go into backups.
+    fast_synth *fast;
 } synth_pool;
 
 // One batch into the pool and onto disk.

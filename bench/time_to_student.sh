@@ -1,0 +1,84 @@
+#!/bin/sh
+# Time to a student on Fashion-MNIST: CPU seconds (user + system) until the
+# student distilled from cfg/fmnist-teacher.cfg reaches the DeepInversion
+# row's top-1 of the distill table (88.19% on the 10,000 test images), for
+# plain DeepInversion (cfg/fmnist-distill.cfg) and for fast mode, a generator
+# that learns to dream (cfg/fmnist-fast.cfg), side by side, one per core.
+# Both train cfg/fmnist-student.cfg with its schedule (2400 batches of 128)
+# and evaluate every VALID batches (the evaluations are counted in both); a
+# run stops at its first evaluation at or above the target. The CPU time is
+# read from /proc when the evaluation is printed (polled every 0.2 s).
+# Last line: speedup <DeepInversion's CPU s / the generator's>.
+# Usage: sh bench/time_to_student.sh    (TARGET=, VALID=, FAST_CFG= to vary;
+#        results and curves in out/bench-fast/)
+set -eu
+cd "$(dirname "$0")/.."
+make -s darknet data/fmnist/fmnist.data
+O=out/bench-fast
+mkdir -p "$O"
+TARGET=${TARGET:-88.19} VALID=${VALID:-200} FAST_CFG=${FAST_CFG:-cfg/fmnist-fast.cfg}
+T="cfg/fmnist-teacher.cfg weights/fmnist-teacher.weights"
+S=cfg/fmnist-student.cfg
+DATA=data/fmnist/fmnist.data
+L=cfg/fmnist.labels
+TICK=$(getconf CLK_TCK)
+export OPENBLAS_NUM_THREADS=1   # one core per lane
+
+# race TAG ICFG: distills until the first top-1 >= TARGET (or the end);
+# $O/TAG.curve gets "batch top1 cpu_s" per evaluation, $O/TAG.result the
+# first line at or above the target ("-" when never reached).
+race() {
+    tag=$1
+    sed "s/^valid_every=.*/valid_every=$VALID/" "$2" > "$O/$tag.cfg"
+    rm -rf "$O/$tag" "$O/$tag.curve" "$O/$tag.result"
+    : > "$O/$tag.curve"
+    ./darknet inversion distill "$O/$tag.cfg" $T $S -out "$O/$tag" -labels $L -valid $DATA -seed 1 >/dev/null 2>"$O/$tag.log" &
+    pid=$!
+    seen=0 cpu=0
+    while kill -0 $pid 2>/dev/null; do
+        cpu=$(awk -v t="$TICK" '{print ($14 + $15) / t}' /proc/$pid/stat 2>/dev/null || echo "$cpu")
+        n=$(grep -c 'student top-1' "$O/$tag.log" || true)
+        if [ "$n" -gt "$seen" ]; then
+            grep 'student top-1' "$O/$tag.log" | sed -n "$((seen + 1)),${n}p" |
+                sed 's/^distill: batch \([0-9]*\)  student top-1 \([0-9.]*\)%.*/\1 \2/' |
+                while read -r b t; do echo "$b $t $cpu" >> "$O/$tag.curve"; done
+            seen=$n
+            if awk -v g="$TARGET" '$2 >= g {f = 1} END {exit !f}' "$O/$tag.curve"; then
+                kill $pid 2>/dev/null || true
+                break
+            fi
+        fi
+        sleep 0.2
+    done
+    wait $pid 2>/dev/null || true
+    awk -v g="$TARGET" '$2 >= g {print; f = 1; exit} END {if (!f) print "-"}' "$O/$tag.curve" > "$O/$tag.result"
+}
+
+race di cfg/fmnist-distill.cfg & p1=$!
+race fast "$FAST_CFG" & p2=$!
+wait $p1; wait $p2
+
+show() {  # name, tag
+    r=$(cat "$O/$2.result")
+    best=$(sort -k2 -g "$O/$2.curve" | tail -1)
+    if [ ! -s "$O/$2.curve" ]; then
+        printf '| %-34s | no evaluation (see %s) | - |\n' "$1" "$O/$2.log"
+    elif [ "$r" = "-" ]; then
+        printf '| %-34s | not reached (best %s%% at batch %s) | %s (all %s batches) |\n' "$1" "$(echo "$best" | cut -d' ' -f2)" \
+            "$(echo "$best" | cut -d' ' -f1)" "$(tail -1 "$O/$2.curve" | cut -d' ' -f3)" "$(tail -1 "$O/$2.curve" | cut -d' ' -f1)"
+    else
+        printf '| %-34s | %s%% at batch %s | %.0f |\n' "$1" "$(echo "$r" | cut -d' ' -f2)" "$(echo "$r" | cut -d' ' -f1)" \
+            "$(echo "$r" | cut -d' ' -f3)"
+    fi
+}
+echo "target: top-1 >= $TARGET% on the Fashion-MNIST test set, evaluated every $VALID student batches"
+echo "| student distilled from | reached | CPU s |"
+echo "|---|---|---|"
+show "DeepInversion ($(sed -n 's/^images=//p' cfg/fmnist-distill.cfg | head -1) images)" di
+show "generator ($(wc -l < "$O/fast/pool.list" | tr -d ' ') images, $FAST_CFG)" fast
+a=$(cut -d' ' -f3 "$O/di.result") b=$(cut -d' ' -f3 "$O/fast.result")
+if [ -n "$a" ] && [ -n "$b" ] && [ "$a" != "-" ] && [ "$b" != "-" ]; then
+    awk -v a="$a" -v b="$b" 'BEGIN {printf "speedup %.2f\n", a / b}'
+else
+    echo "speedup none (target not reached by $( [ "$(cat "$O/di.result")" = "-" ] && echo DeepInversion || echo the generator))"
+fi
