@@ -16,6 +16,7 @@
 #include "dataset.h"
 #include "device.h"
 #include "direct_conv.h"
+#include "frozen.h"
 #include "frozen_layers.h"
 #include "grid.h"
 #include "util.h"

@@ -41,6 +41,8 @@ synth *make_synth(frozen_net *teacher, frozen_net *student, const inversion_para
     s->zs_grad = xcalloc((size_t)s->batch * teacher->classes, sizeof(float));
     s->adam = make_adam(np, p->beta1, p->beta2, p->eps);
     if (s->student && s->student->gpu != teacher->gpu) inv_die("internal: teacher and student on different devices");
+    // The synthesis runs where its teacher was loaded (load_network.c chose
+    // the device); this picks the matching table.
     s->ops = &synth_cpu_ops;
 #ifdef GPU
     if (teacher->gpu >= 0) s->ops = &synth_cuda_ops;

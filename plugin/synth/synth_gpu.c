@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "darknet_internal.h"
+#include "frozen_ops.h"
 #include "kernel_ops.h"
 #include "kernels.h"
 #include "synth_ops.h"
