@@ -31,25 +31,25 @@ static const key_spec keys[] = {
     {"inversion", "init_mean", KEY_FLOAT, P(init_mean), "0.5", 0, 1, "mean of the Gaussian the pixels start from"},
     {"inversion", "init_std", KEY_FLOAT, P(init_std), "0.2", 0, 10, "standard deviation of the starting pixels"},
     {"inversion", "log_every", KEY_INT, P(log_every), "50", 1, 1e7, "iterations between progress lines"},
-    {"class", "weight", KEY_FLOAT, P(ce), "1", 0, 1e6, "weight of the cross-entropy to the target classes"},
-    {"bn_stat", "weight", KEY_FLOAT, P(bn), "10", 0, 1e6, "weight a_f of R_feature (BN mean/variance matching); 0 gives DeepDream"},
-    {"bn_stat", "first_multiplier", KEY_FLOAT, P(first_bn_multiplier), "10", 0, 1e6, "extra factor on the first BN layer's term"},
-    {"prior", "tv_l1", KEY_FLOAT, P(tv_l1), "0", 0, 1e6, "weight of total variation, mean absolute differences (4 directions)"},
-    {"prior", "tv_l2", KEY_FLOAT, P(tv_l2), "0.0001", 0, 1e6, "weight of total variation, L2 norms of the differences (4 directions)"},
-    {"prior", "l2", KEY_FLOAT, P(l2), "0", 0, 1e6, "weight of the per-image L2 norm (batch mean)"},
-    {"adam", "lr", KEY_FLOAT, P(lr), "0.1", 0, 1e3, "peak learning rate on the pixels"},
-    {"adam", "beta1", KEY_FLOAT, P(beta1), "0.9", 0, 0.999999, "Adam first-moment decay"},
-    {"adam", "beta2", KEY_FLOAT, P(beta2), "0.999", 0, 0.9999999, "Adam second-moment decay"},
-    {"adam", "eps", KEY_FLOAT, P(eps), "1e-8", 1e-12, 1, "Adam epsilon"},
-    {"adam", "warmup", KEY_INT, P(warmup), "100", 0, 1e7, "linear warm-up iterations of the learning rate (each stage)"},
-    {"adam", "policy", KEY_STR, P(policy), "cosine", 0, 0, "learning-rate schedule after warm-up: cosine or constant"},
-    {"augment", "jitter", KEY_INT, P(jitter), "2", 0, 4096, "random roll of the image by up to this many pixels each way"},
-    {"augment", "flip", KEY_INT, P(flip), "1", 0, 1, "1: random horizontal flip of the batch each iteration"},
-    {"multires", "iterations", KEY_INT, P(lowres_iterations), "0", 0, 1e7, "iterations of a low-resolution stage before full resolution (0: none)"},
-    {"multires", "factor", KEY_INT, P(lowres_factor), "2", 1, 64, "the low-resolution stage optimises (w/factor) x (h/factor) pixels"},
-    {"compete", "weight", KEY_FLOAT, P(compete), "0", 0, 1e6, "Adaptive DeepInversion: weight of 1 - JS(teacher, student) (needs a student: distill)"},
+    {"class", "weight", KEY_FLOAT, P(class_weight), "1", 0, 1e6, "weight of the cross-entropy to the target classes"},
+    {"bn_stat", "weight", KEY_FLOAT, P(bn_stat_weight), "10", 0, 1e6, "weight a_f of R_feature (BN mean/variance matching); 0 gives DeepDream"},
+    {"bn_stat", "first_multiplier", KEY_FLOAT, P(bn_stat_first_multiplier), "10", 0, 1e6, "extra factor on the first BN layer's term"},
+    {"prior", "tv_l1", KEY_FLOAT, P(prior_tv_l1), "0", 0, 1e6, "weight of total variation, mean absolute differences (4 directions)"},
+    {"prior", "tv_l2", KEY_FLOAT, P(prior_tv_l2), "0.0001", 0, 1e6, "weight of total variation, L2 norms of the differences (4 directions)"},
+    {"prior", "l2", KEY_FLOAT, P(prior_l2), "0", 0, 1e6, "weight of the per-image L2 norm (batch mean)"},
+    {"adam", "lr", KEY_FLOAT, P(adam_lr), "0.1", 0, 1e3, "peak learning rate on the pixels"},
+    {"adam", "beta1", KEY_FLOAT, P(adam_beta1), "0.9", 0, 0.999999, "Adam first-moment decay"},
+    {"adam", "beta2", KEY_FLOAT, P(adam_beta2), "0.999", 0, 0.9999999, "Adam second-moment decay"},
+    {"adam", "eps", KEY_FLOAT, P(adam_eps), "1e-8", 1e-12, 1, "Adam epsilon"},
+    {"adam", "warmup", KEY_INT, P(adam_warmup), "100", 0, 1e7, "linear warm-up iterations of the learning rate (each stage)"},
+    {"adam", "policy", KEY_STR, P(adam_policy), "cosine", 0, 0, "learning-rate schedule after warm-up: cosine or constant"},
+    {"augment", "jitter", KEY_INT, P(augment_jitter), "2", 0, 4096, "random roll of the image by up to this many pixels each way"},
+    {"augment", "flip", KEY_INT, P(augment_flip), "1", 0, 1, "1: random horizontal flip of the batch each iteration"},
+    {"multires", "iterations", KEY_INT, P(multires_iterations), "0", 0, 1e7, "iterations of a low-resolution stage before full resolution (0: none)"},
+    {"multires", "factor", KEY_INT, P(multires_factor), "2", 1, 64, "the low-resolution stage optimises (w/factor) x (h/factor) pixels"},
+    {"compete", "weight", KEY_FLOAT, P(compete_weight), "0", 0, 1e6, "Adaptive DeepInversion: weight of 1 - JS(teacher, student) (needs a student: distill)"},
     {"compete", "temperature", KEY_FLOAT, P(compete_temperature), "3", 0.01, 1e3, "softmax temperature of the competition term"},
-    {"distill", "temperature", KEY_FLOAT, P(kd_temperature), "4", 0.01, 1e3, "distill: softmax temperature of the KD loss t^2 KL(teacher || student)"},
+    {"distill", "temperature", KEY_FLOAT, P(distill_temperature), "4", 0.01, 1e3, "distill: softmax temperature of the KD loss t^2 KL(teacher || student)"},
     {"distill", "images", KEY_INT, P(distill_images), "0", 0, 1e9, "distill: images synthesized before training starts (rounded up to batches)"},
     {"distill", "every", KEY_INT, P(distill_every), "0", 0, 1e9, "distill: student batches between newly synthesized batches (0: none)"},
     {"distill", "max_images", KEY_INT, P(distill_max_images), "0", 0, 1e9, "distill: stop synthesizing once the pool holds this many (0: no limit)"},
@@ -57,16 +57,16 @@ static const key_spec keys[] = {
     {"distill", "flip", KEY_INT, P(distill_flip), "1", 0, 1, "distill: random horizontal flip of pool images"},
     {"distill", "backup_every", KEY_INT, P(distill_backup_every), "200", 1, 1e9, "distill: student batches between backups (resume point)"},
     {"distill", "valid_every", KEY_INT, P(distill_valid_every), "500", 1, 1e9, "distill: student batches between evaluations on -valid data"},
-    {"continual", "syn_weight", KEY_FLOAT, P(cl_syn), "1", 0, 1e6, "continual: weight of t^2 KL(p_old || p_new) on synthesized images of the old classes"},
-    {"continual", "ce_weight", KEY_FLOAT, P(cl_ce), "1", 0, 1e6, "continual: weight of the cross-entropy on the new data"},
-    {"continual", "kd_weight", KEY_FLOAT, P(cl_kd), "1", 0, 1e6, "continual: weight of t^2 KL(p_old || p_new over the old classes) on the new data"},
-    {"continual", "temperature", KEY_FLOAT, P(cl_temperature), "2", 0.01, 1e3, "continual: softmax temperature t of both KL terms"},
-    {"continual", "synthetic", KEY_FLOAT, P(cl_synthetic), "0.5", 0, 0.99, "continual: fraction of each batch drawn from the synthesized images (the rest: new data)"},
-    {"continual", "images", KEY_INT, P(cl_images), "0", 0, 1e9, "continual: images of the old classes synthesized before training (rounded up to batches)"},
-    {"continual", "crop", KEY_INT, P(cl_crop), "2", 0, 1024, "continual: random crop of every training image after zero padding by this many pixels"},
-    {"continual", "flip", KEY_INT, P(cl_flip), "1", 0, 1, "continual: random horizontal flip of every training image"},
-    {"continual", "backup_every", KEY_INT, P(cl_backup_every), "200", 1, 1e9, "continual: batches between backups (resume point)"},
-    {"continual", "valid_every", KEY_INT, P(cl_valid_every), "500", 1, 1e9, "continual: batches between evaluations on -valid data"},
+    {"continual", "syn_weight", KEY_FLOAT, P(continual_syn_weight), "1", 0, 1e6, "continual: weight of t^2 KL(p_old || p_new) on synthesized images of the old classes"},
+    {"continual", "ce_weight", KEY_FLOAT, P(continual_ce_weight), "1", 0, 1e6, "continual: weight of the cross-entropy on the new data"},
+    {"continual", "kd_weight", KEY_FLOAT, P(continual_kd_weight), "1", 0, 1e6, "continual: weight of t^2 KL(p_old || p_new over the old classes) on the new data"},
+    {"continual", "temperature", KEY_FLOAT, P(continual_temperature), "2", 0.01, 1e3, "continual: softmax temperature t of both KL terms"},
+    {"continual", "synthetic", KEY_FLOAT, P(continual_synthetic), "0.5", 0, 0.99, "continual: fraction of each batch drawn from the synthesized images (the rest: new data)"},
+    {"continual", "images", KEY_INT, P(continual_images), "0", 0, 1e9, "continual: images of the old classes synthesized before training (rounded up to batches)"},
+    {"continual", "crop", KEY_INT, P(continual_crop), "2", 0, 1024, "continual: random crop of every training image after zero padding by this many pixels"},
+    {"continual", "flip", KEY_INT, P(continual_flip), "1", 0, 1, "continual: random horizontal flip of every training image"},
+    {"continual", "backup_every", KEY_INT, P(continual_backup_every), "200", 1, 1e9, "continual: batches between backups (resume point)"},
+    {"continual", "valid_every", KEY_INT, P(continual_valid_every), "500", 1, 1e9, "continual: batches between evaluations on -valid data"},
 };
 #undef P
 #define NKEYS (sizeof keys / sizeof *keys)
@@ -115,8 +115,8 @@ static int known_section(const char *s)
 
 static int validate(const inversion_params *p, char *why, size_t n)
 {
-    if (strcmp(p->policy, "cosine") && strcmp(p->policy, "constant")) {
-        snprintf(why, n, "[adam] policy: '%s' is not cosine or constant", p->policy);
+    if (strcmp(p->adam_policy, "cosine") && strcmp(p->adam_policy, "constant")) {
+        snprintf(why, n, "[adam] policy: '%s' is not cosine or constant", p->adam_policy);
         return -1;
     }
     if (strcmp(p->targets, "all") && strcmp(p->targets, "random")) {
