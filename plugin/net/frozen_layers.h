@@ -22,7 +22,7 @@ typedef struct {
 } bn_stat_layer;
 
 // What the frozen network has planned for layer net->index, as seen from the
-// calling thread and slice (frozen.c).
+// calling thread and slice (frozen_plan.c).
 typedef struct {
     bn_stat_layer *bn;      // the layer's R_feature coefficients (bn->channels 0: none)
     double *bn_sums;        // a convolution's BN sums for the calling slice (bn_stat_layer.part), or NULL

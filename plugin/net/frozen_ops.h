@@ -22,6 +22,10 @@ struct frozen_ops {
 
 extern const frozen_ops frozen_cpu_ops;
 
+// frozen_plan.c: the network's layer functions find it from here on (until unregistered).
+void register_frozen(frozen_net *f);
+void unregister_frozen(frozen_net *f);
+
 // frozen_run.c: the CPU's slices and workspaces (make_frozen_net, free_frozen_net).
 void make_frozen_slices(frozen_net *f);
 void free_frozen_slices(frozen_net *f);

@@ -315,6 +315,8 @@ void load_checked_weights(network *net, const char *cfg, const char *weights, la
 {
     check_weights_file(net, cfg, weights);
 #ifdef GPU
+    // The same device choice as load_checked_network's: load_weights pushes
+    // to the device when gpu_index is one.
     gpu_index = allowed == LAYERS_FROZEN ? inv_gpu : -1;
 #endif
     int saved = silence_stderr();
