@@ -77,11 +77,11 @@ static void write_params(FILE *o, const synth *s)
 {
     const inversion_params *p = &s->p;
     fprintf(o, "batch %d\nc %d\nh %d\nw %d\npc %d\nclasses %d\n", s->batch, s->c, s->h, s->w, s->pc, s->teacher->classes);
-    fprintf(o, "ce_weight %.9g\nbn_weight %.9g\nfirst_bn_multiplier %.9g\n", p->ce, p->bn, p->first_bn_multiplier);
-    fprintf(o, "tv_l1 %.9g\ntv_l2 %.9g\nl2 %.9g\n", p->tv_l1, p->tv_l2, p->l2);
-    fprintf(o, "lr %.9g\nbeta1 %.9g\nbeta2 %.9g\neps %.9g\nwarmup %d\niterations %d\ncosine %d\n", p->lr, p->beta1,
-            p->beta2, p->eps, p->warmup, p->iterations, !strcmp(p->policy, "cosine"));
-    fprintf(o, "jitter %d\nflip %d\ngray %d\n", p->jitter, p->flip, p->gray);
+    fprintf(o, "ce_weight %.9g\nbn_weight %.9g\nfirst_bn_multiplier %.9g\n", p->class_weight, p->bn_stat_weight, p->bn_stat_first_multiplier);
+    fprintf(o, "tv_l1 %.9g\ntv_l2 %.9g\nl2 %.9g\n", p->prior_tv_l1, p->prior_tv_l2, p->prior_l2);
+    fprintf(o, "lr %.9g\nbeta1 %.9g\nbeta2 %.9g\neps %.9g\nwarmup %d\niterations %d\ncosine %d\n", p->adam_lr, p->adam_beta1,
+            p->adam_beta2, p->adam_eps, p->adam_warmup, p->iterations, !strcmp(p->adam_policy, "cosine"));
+    fprintf(o, "jitter %d\nflip %d\ngray %d\n", p->augment_jitter, p->augment_flip, p->gray);
 }
 
 static int cmd_loss(int argc, char **argv, int step)
@@ -116,7 +116,7 @@ static int cmd_loss(int argc, char **argv, int step)
     reset_adam(&s->adam);
     for (int it = 0; it < iters; ++it) {
         synth_record r = {0};
-        float lr = schedule_lr(s->p.lr, it, s->p.iterations, s->p.warmup, !strcmp(s->p.policy, "cosine"));
+        float lr = schedule_lr(s->p.adam_lr, it, s->p.iterations, s->p.adam_warmup, !strcmp(s->p.adam_policy, "cosine"));
         view_forward(&v, s->params, s->input);
         synth_loss(s, s->input, targets, s->grad_input, &r);
         view_backward(&v, s->grad_input, s->grad_params);

@@ -30,7 +30,7 @@ int main(int argc, char **argv)
     inversion_params p = default_inversion_params();
     p.batch = atoi(argv[3]);
     p.iterations = 1;
-    p.bn = 0.01f;
+    p.bn_stat_weight = 0.01f;
     memory_plan mem = {0};
     double t0 = now_seconds();
     net_memory tm = memory_add_network(&mem, "teacher", argv[1], LAYERS_FROZEN, 0);

@@ -90,8 +90,8 @@ static void check_gradients(int gray, int compete, int bn)
     }
     inversion_params p = default_inversion_params();
     p.batch = B, p.gray = gray;
-    p.ce = 1, p.bn = 1, p.first_bn_multiplier = 3, p.tv_l1 = 0, p.tv_l2 = 0.01f, p.l2 = 0.01f;
-    p.compete = compete ? 1 : 0;
+    p.class_weight = 1, p.bn_stat_weight = 1, p.bn_stat_first_multiplier = 3, p.prior_tv_l1 = 0, p.prior_tv_l2 = 0.01f, p.prior_l2 = 0.01f;
+    p.compete_weight = compete ? 1 : 0;
     synth *s = make_synth(teacher, student, &p);
     generator *g = load_generator(gcfg, NULL, B, CLASSES, gray ? 1 : 3, 8, 8, 0.5f, 0.999f);
     CHECK(g->latent == LATENT && g->nblocks == 8 + bn, "latent %d, %d parameter blocks", g->latent, g->nblocks);
@@ -174,8 +174,8 @@ static void check_meta_step(void)
     frozen_net *teacher = make_frozen_net(tn, tcfg);
     inversion_params p = default_inversion_params();
     p.batch = B;
-    snprintf(p.gen_cfg, sizeof p.gen_cfg, "%s", gcfg);
-    p.gen_steps = 4, p.gen_lr = 0.01f, p.gen_latent_lr = 0.05f, p.gen_meta_lr = 0.003f;
+    snprintf(p.generator_cfg, sizeof p.generator_cfg, "%s", gcfg);
+    p.generator_steps = 4, p.generator_lr = 0.01f, p.generator_latent_lr = 0.05f, p.generator_meta_lr = 0.003f;
     synth *s = make_synth(teacher, NULL, &p);
     fast_synth *f = make_fast_synth(s, NULL);
     int targets[B] = {1, 3, 0, 2, 2, 1};
@@ -194,24 +194,24 @@ static void check_meta_step(void)
     CHECK(!memcmp(unchanged, before, n * sizeof(float)), "the round changed the meta generator without its meta step");
 
     // The same steps by hand on a separate copy: the gradient of each, summed.
-    generator *x = load_generator(gcfg, NULL, B, CLASSES, 3, 8, 8, p.gen_beta1, p.gen_beta2);
+    generator *x = load_generator(gcfg, NULL, B, CLASSES, 3, 8, 8, p.generator_beta1, p.generator_beta2);
     generator_copy(x, f->meta);
     rng rr = make_rng(77);
     float z[B * LATENT], gz[B * LATENT];
     for (int i = 0; i < B * LATENT; ++i) z[i] = (float)rng_normal(&rr);
-    adam_state za = make_adam(B * LATENT, p.gen_beta1, p.gen_beta2, 1e-8f);
+    adam_state za = make_adam(B * LATENT, p.generator_beta1, p.generator_beta2, 1e-8f);
     double *expect = calloc(n, sizeof(double));
     view v = {B, 3, 8, 8, 3, 1, 0, 0, 0};
-    for (int k = 0; k < p.gen_steps; ++k) {
+    for (int k = 0; k < p.generator_steps; ++k) {
         synth_record rec;
-        view_draw(&v, &rr, p.jitter, p.flip);
+        view_draw(&v, &rr, p.augment_jitter, p.augment_flip);
         generator_zero_grad(x);
         generator_loss(x, s, z, targets, &v, 1, gz, &rec);
         off = 0;
         for (int b = 0; b < x->nblocks; ++b)
             for (size_t i = 0; i < x->blocks[b].n; ++i) expect[off++] -= x->blocks[b].update[i];
-        generator_adam_step(x, p.gen_lr);
-        adam_step(&za, z, gz, p.gen_latent_lr);
+        generator_adam_step(x, p.generator_lr);
+        adam_step(&za, z, gz, p.generator_latent_lr);
     }
     double worst = 0, scale = 0;
     for (size_t i = 0; i < n; ++i) scale = fmax(scale, fabs(expect[i]));
@@ -232,8 +232,8 @@ static void check_meta_step(void)
     float *after = params_of(f->meta, &n2);
     int bad = 0;
     for (size_t i = 0; i < n; ++i) {
-        double want = before[i] - p.gen_meta_lr * sum[i] / (fabs(sum[i]) + 1e-8);
-        if (fabs(after[i] - want) > 1e-6 + 1e-3 * p.gen_meta_lr) ++bad;
+        double want = before[i] - p.generator_meta_lr * sum[i] / (fabs(sum[i]) + 1e-8);
+        if (fabs(after[i] - want) > 1e-6 + 1e-3 * p.generator_meta_lr) ++bad;
     }
     CHECK(bad == 0, "%d of %zu parameters are not one Adam step on the summed gradient", bad, n);
     for (size_t i = 0; i < sizeof images / sizeof *images; ++i)

@@ -27,7 +27,7 @@ static void check_reuse(const char *name, frozen_net *f, int batch)
     rng r = make_rng(11);
     inversion_params p = default_inversion_params();
     p.batch = batch;
-    p.ce = 1; p.bn = 0.5; p.tv_l2 = 0.1;
+    p.class_weight = 1; p.bn_stat_weight = 0.5; p.prior_tv_l2 = 0.1;
     synth *s = make_synth(f, NULL, &p);
     size_t n = (size_t)batch * f->inputs;
     float *x1 = calloc(n, sizeof(float)), *x2 = calloc(n, sizeof(float));
@@ -56,14 +56,14 @@ static void check_network(const char *name, const char *cfg_text, int batch, int
     check_reuse(name, f, batch);
     inversion_params zero = default_inversion_params();
     zero.batch = batch;
-    zero.ce = zero.bn = zero.tv_l1 = zero.tv_l2 = zero.l2 = 0;
+    zero.class_weight = zero.bn_stat_weight = zero.prior_tv_l1 = zero.prior_tv_l2 = zero.prior_l2 = 0;
     inversion_params p;
-    p = zero; p.ce = 1; check_term(name, f, p, "class", smooth);
-    p = zero; p.bn = 1; p.first_bn_multiplier = 3; check_term(name, f, p, "bn_stat", smooth);
-    p = zero; p.tv_l1 = 1; check_term(name, f, p, "tv_l1", 0);   // |.| has kinks everywhere
-    p = zero; p.tv_l2 = 1; check_term(name, f, p, "tv_l2", 1);
-    p = zero; p.l2 = 1; check_term(name, f, p, "l2", 1);
-    p = zero; p.ce = 1; p.bn = 0.5; p.first_bn_multiplier = 10; p.tv_l1 = 0.3; p.tv_l2 = 0.1; p.l2 = 0.2;
+    p = zero; p.class_weight = 1; check_term(name, f, p, "class", smooth);
+    p = zero; p.bn_stat_weight = 1; p.bn_stat_first_multiplier = 3; check_term(name, f, p, "bn_stat", smooth);
+    p = zero; p.prior_tv_l1 = 1; check_term(name, f, p, "tv_l1", 0);   // |.| has kinks everywhere
+    p = zero; p.prior_tv_l2 = 1; check_term(name, f, p, "tv_l2", 1);
+    p = zero; p.prior_l2 = 1; check_term(name, f, p, "l2", 1);
+    p = zero; p.class_weight = 1; p.bn_stat_weight = 0.5; p.bn_stat_first_multiplier = 10; p.prior_tv_l1 = 0.3; p.prior_tv_l2 = 0.1; p.prior_l2 = 0.2;
     check_term(name, f, p, "total", smooth);
     free_frozen_net(f);
     free_network(net);
@@ -85,12 +85,12 @@ static void check_compete(void)
     frozen_net *t = make_frozen_net(tn, tcfg), *st = make_frozen_net(sn, scfg);
     inversion_params p = default_inversion_params();
     p.batch = batch;
-    p.ce = p.bn = p.tv_l1 = p.tv_l2 = p.l2 = 0;
-    p.compete = 1;
+    p.class_weight = p.bn_stat_weight = p.prior_tv_l1 = p.prior_tv_l2 = p.prior_l2 = 0;
+    p.compete_weight = 1;
     p.compete_temperature = 3;
     synth *s = make_synth(t, st, &p);
     check_synth(s, "resnet+student", "compete", 1);
-    p.ce = 1; p.bn = 0.5; p.tv_l2 = 0.1;
+    p.class_weight = 1; p.bn_stat_weight = 0.5; p.prior_tv_l2 = 0.1;
     free_synth(s);
     s = make_synth(t, st, &p);
     check_synth(s, "resnet+student", "total with compete", 1);

@@ -18,7 +18,7 @@ int main(void)
     char err[512];
     CHECK(parse_inversion_cfg_text("", "x.cfg", &p, err, sizeof err) == 0, "empty cfg: %s", err);
     CHECK(!memcmp(&p, &d, sizeof p), "an empty cfg must give the defaults");
-    CHECK(d.batch == 64 && d.bn == 10.f && d.first_bn_multiplier == 10.f && !strcmp(d.policy, "cosine"), "documented defaults changed");
+    CHECK(d.batch == 64 && d.bn_stat_weight == 10.f && d.bn_stat_first_multiplier == 10.f && !strcmp(d.adam_policy, "cosine"), "documented defaults changed");
 
     const char *good =
         "# comment\n; another\n[inversion]\nbatch = 32\niterations=500\ntargets=1,3,5\ngray=1\n\n"
@@ -26,20 +26,20 @@ int main(void)
         "[augment]\njitter=3\nflip=0\n[multires]\niterations=100\nfactor=2\n[class]\nweight=2\n[compete]\nweight=0.2\n";
     CHECK(parse_inversion_cfg_text(good, "x.cfg", &p, err, sizeof err) == 0, "good cfg rejected: %s", err);
     CHECK(p.batch == 32 && p.iterations == 500 && !strcmp(p.targets, "1,3,5") && p.gray == 1, "[inversion] values");
-    CHECK(p.bn == 0.5f && p.tv_l2 == 2.5e-5f && p.lr == 0.05f && p.beta1 == 0.5f && !strcmp(p.policy, "constant"), "values");
-    CHECK(p.jitter == 3 && p.flip == 0 && p.lowres_iterations == 100 && p.ce == 2.f && p.compete == 0.2f, "values");
-    CHECK(p.first_bn_multiplier == d.first_bn_multiplier && p.beta2 == d.beta2, "unset keys keep their defaults");
+    CHECK(p.bn_stat_weight == 0.5f && p.prior_tv_l2 == 2.5e-5f && p.adam_lr == 0.05f && p.adam_beta1 == 0.5f && !strcmp(p.adam_policy, "constant"), "values");
+    CHECK(p.augment_jitter == 3 && p.augment_flip == 0 && p.multires_iterations == 100 && p.class_weight == 2.f && p.compete_weight == 0.2f, "values");
+    CHECK(p.bn_stat_first_multiplier == d.bn_stat_first_multiplier && p.adam_beta2 == d.adam_beta2, "unset keys keep their defaults");
 
-    CHECK(d.cl_syn == 1.f && d.cl_ce == 1.f && d.cl_kd == 1.f && d.cl_temperature == 2.f && d.cl_synthetic == 0.5f &&
-          d.cl_images == 0 && d.cl_crop == 2 && d.cl_flip == 1 && d.cl_backup_every == 200 && d.cl_valid_every == 500,
+    CHECK(d.continual_syn_weight == 1.f && d.continual_ce_weight == 1.f && d.continual_kd_weight == 1.f && d.continual_temperature == 2.f && d.continual_synthetic == 0.5f &&
+          d.continual_images == 0 && d.continual_crop == 2 && d.continual_flip == 1 && d.continual_backup_every == 200 && d.continual_valid_every == 500,
           "documented [continual] defaults changed");
     const char *cont = "[continual]\nsyn_weight=2\nce_weight=0.5\nkd_weight=0\ntemperature=4\nsynthetic=0.25\nimages=300\n"
                        "crop=0\nflip=0\nbackup_every=50\nvalid_every=100\n";
     CHECK(parse_inversion_cfg_text(cont, "x.cfg", &p, err, sizeof err) == 0, "[continual] cfg rejected: %s", err);
-    CHECK(p.cl_syn == 2.f && p.cl_ce == 0.5f && p.cl_kd == 0.f && p.cl_temperature == 4.f && p.cl_synthetic == 0.25f &&
-          p.cl_images == 300 && p.cl_crop == 0 && p.cl_flip == 0 && p.cl_backup_every == 50 && p.cl_valid_every == 100,
+    CHECK(p.continual_syn_weight == 2.f && p.continual_ce_weight == 0.5f && p.continual_kd_weight == 0.f && p.continual_temperature == 4.f && p.continual_synthetic == 0.25f &&
+          p.continual_images == 300 && p.continual_crop == 0 && p.continual_flip == 0 && p.continual_backup_every == 50 && p.continual_valid_every == 100,
           "[continual] values");
-    CHECK(p.batch == d.batch && p.kd_temperature == d.kd_temperature, "[continual] leaves other sections at their defaults");
+    CHECK(p.batch == d.batch && p.distill_temperature == d.distill_temperature, "[continual] leaves other sections at their defaults");
     expect_error("[continual]\nsynthetic=1\n", "x.cfg:2: [continual] synthetic: 1 is outside [0, 0.99]");
     expect_error("[continual]\ntemperature=0\n", "x.cfg:2: [continual] temperature: 0 is outside");
     expect_error("[continual]\nsyn_weight=-1\n", "x.cfg:2: [continual] syn_weight: -1 is outside");

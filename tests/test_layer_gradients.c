@@ -74,10 +74,10 @@ static int check_variant(const variant *v)
     if (plan_ok) ++tests_passed;
     inversion_params p = default_inversion_params();
     p.batch = batch;
-    p.ce = 1;
-    p.bn = 1;
-    p.first_bn_multiplier = 3;
-    p.tv_l1 = p.tv_l2 = p.l2 = 0;
+    p.class_weight = 1;
+    p.bn_stat_weight = 1;
+    p.bn_stat_first_multiplier = 3;
+    p.prior_tv_l1 = p.prior_tv_l2 = p.prior_l2 = 0;
     synth *s = make_synth(f, NULL, &p);
     fd_worst w = fd_worst_direction(s, 3, 4);
     CHECK(w.err < v->tol, "%s: max rel err %.3g (tolerance %.3g) in direction %d: analytic %.6g, finite difference %.6g",

@@ -81,7 +81,7 @@ static void check_zoo_network(const char *name)
     frozen_net *f = make_frozen_net(net, cfg);
     inversion_params p = default_inversion_params();
     p.batch = batch;
-    p.ce = 1; p.bn = 0.05; p.first_bn_multiplier = 10; p.tv_l1 = 0.3; p.tv_l2 = 0.1; p.l2 = 0.2;
+    p.class_weight = 1; p.bn_stat_weight = 0.05; p.bn_stat_first_multiplier = 10; p.prior_tv_l1 = 0.3; p.prior_tv_l2 = 0.1; p.prior_l2 = 0.2;
     synth *s = make_synth(f, NULL, &p);
     snprintf(label, sizeof label, "%s at %dx%d", name, size, size);
     fd_nsteps = 8;

@@ -63,11 +63,11 @@ static void synthesize_images(calibration_images *ci, const char *icfg, const ch
                               int zeroq, uint64_t seed, const char *out)
 {
     inversion_params p = read_inversion_cfg(icfg);
-    if (p.compete > 0) inv_die("%s: [compete] weight needs a student; calibrate has none (set it to 0)", icfg);
+    if (p.compete_weight > 0) inv_die("%s: [compete] weight needs a student; calibrate has none (set it to 0)", icfg);
     if (zeroq) {
         p.batch = 1;
-        p.ce = 0;
-        if (p.bn <= 0) inv_die("%s: [bn_stat] weight is 0: ZeroQ's distilled data is made by that term alone", icfg);
+        p.class_weight = 0;
+        if (p.bn_stat_weight <= 0) inv_die("%s: [bn_stat] weight is 0: ZeroQ's distilled data is made by that term alone", icfg);
     }
     // One image has nothing to share between threads; waiting threads only
     // slow it (10x on a loaded machine).
@@ -76,7 +76,7 @@ static void synthesize_images(calibration_images *ci, const char *icfg, const ch
     network *net = load_checked_network(cfg, weights, p.batch, LAYERS_FROZEN);
     net->train = 0;
     frozen_net *teacher = make_frozen_net(net, cfg);
-    if (teacher->nbn == 0 && p.bn > 0)
+    if (teacher->nbn == 0 && p.bn_stat_weight > 0)
         inv_warn("%s has no batch_normalize layers: the BN-statistic term is empty", cfg);
     if (net->c != 1 && net->c != 3) inv_die("%s: %d input channels; images can be written for 1 or 3", cfg, net->c);
     synth *s = make_synth(teacher, NULL, &p);

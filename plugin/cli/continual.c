@@ -81,7 +81,7 @@ typedef struct {
 static void fill_batch(void *ctx, rng *r, network *s)
 {
     continual_run *c = ctx;
-    int B = s->batch, ch = s->c, h = s->h, w = s->w, crop = c->p.cl_crop;
+    int B = s->batch, ch = s->c, h = s->h, w = s->w, crop = c->p.continual_crop;
     size_t size = (size_t)ch * h * w;
     for (int i = 0; i < B; ++i) {
         const float *src;
@@ -94,7 +94,7 @@ static void fill_batch(void *ctx, rng *r, network *s)
             src = labelled_image(&c->newset, k);
             c->y[i] = c->k_old + c->newset.y[k];
         }
-        random_crop_flip(r, src, s->input + i * size, ch, h, w, crop, c->p.cl_flip);
+        random_crop_flip(r, src, s->input + i * size, ch, h, w, crop, c->p.continual_flip);
     }
     frozen_forward(c->old, s->input);
 }
@@ -187,14 +187,14 @@ int run_continual(int argc, char **argv)
     memset(&c, 0, sizeof c);
     c.p = read_inversion_cfg(icfg);
     inversion_params *p = &c.p;
-    int old_images = p->cl_images > 0 || pool_data;   // images of the old classes: synthesized, or -pool's
-    if (p->cl_syn > 0 && (!old_images || p->cl_synthetic <= 0))
+    int old_images = p->continual_images > 0 || pool_data;   // images of the old classes: synthesized, or -pool's
+    if (p->continual_syn_weight > 0 && (!old_images || p->continual_synthetic <= 0))
         inv_die("%s: [continual] syn_weight=%g needs synthesized images: set [continual] images (or give -pool DATA) and "
-                "synthetic (or syn_weight=0)", icfg, p->cl_syn);
-    if (p->cl_synthetic > 0 && !old_images)
+                "synthetic (or syn_weight=0)", icfg, p->continual_syn_weight);
+    if (p->continual_synthetic > 0 && !old_images)
         inv_die("%s: [continual] synthetic=%g but no images are synthesized: set [continual] images (or give -pool DATA)",
-                icfg, p->cl_synthetic);
-    if (p->cl_syn <= 0 && p->cl_synthetic > 0)
+                icfg, p->continual_synthetic);
+    if (p->continual_syn_weight <= 0 && p->continual_synthetic > 0)
         inv_warn("[continual] syn_weight=0: the synthesized images in each batch carry no loss");
     classifier_data nd = read_classifier_data(newdata);
     classifier_list(&nd, "train");
@@ -235,7 +235,7 @@ int run_continual(int argc, char **argv)
     trainer t = {.verb = "continual", .out = out, .csv_name = "continual.csv",
                  .csv_header = "batch,loss,syn,ce,kd,lr,top1,top1_old,top1_new\n", .chart_loss = "loss", .weights_name = "continual.weights",
                  .ops = &continual_ops, .ctx = &c, .seed = seed, .synth_line = "synthesized batch %d/%d of the old classes (%d images)",
-                 .backup_every = p->cl_backup_every, .grid_classes = c.k_old, .grid_list = grid_list, .grid_n = grid_n};
+                 .backup_every = p->continual_backup_every, .grid_classes = c.k_old, .grid_list = grid_list, .grid_n = grid_n};
     const char *weights = trainer_weights(&t, NULL);
     char *tmpcfg = write_temp_cfg(wide);
     srand((unsigned)seed);   // Darknet initialises the new rows with rand()
@@ -253,18 +253,18 @@ int run_continual(int argc, char **argv)
     labelled_set valid = {0};
     if (valid_data) valid = load_labelled_list(c.valid_list, all.names, k, s->w, s->h, s->c);
     c.valid = &valid;
-    t.valid_every = valid.n ? p->cl_valid_every : 0;
-    c.nsyn = old_images ? (int)(p->cl_synthetic * s->batch + 0.5) : 0;
-    if (p->cl_synthetic > 0 && c.nsyn == 0) c.nsyn = 1;
-    if (c.nsyn >= s->batch) inv_die("%s: [continual] synthetic=%g leaves no new images in a batch of %d", icfg, p->cl_synthetic, s->batch);
-    c.w = (continual_weights){p->cl_syn, p->cl_ce, p->cl_kd, p->cl_temperature};
+    t.valid_every = valid.n ? p->continual_valid_every : 0;
+    c.nsyn = old_images ? (int)(p->continual_synthetic * s->batch + 0.5) : 0;
+    if (p->continual_synthetic > 0 && c.nsyn == 0) c.nsyn = 1;
+    if (c.nsyn >= s->batch) inv_die("%s: [continual] synthetic=%g leaves no new images in a batch of %d", icfg, p->continual_synthetic, s->batch);
+    c.w = (continual_weights){p->continual_syn_weight, p->continual_ce_weight, p->continual_kd_weight, p->continual_temperature};
     c.y = xcalloc(s->batch, sizeof(int));
     synth *syn = NULL;
     frozen_net *tsyn = NULL;
-    if (p->cl_images > 0) {
+    if (p->continual_images > 0) {
         tsyn = load_frozen(ocfg, oweights, p->batch);
         syn = make_synth(tsyn, NULL, p);
-        t.upfront = (p->cl_images + p->batch - 1) / p->batch;
+        t.upfront = (p->continual_images + p->batch - 1) / p->batch;
     }
     fix_conv1x1_backward(s);
 

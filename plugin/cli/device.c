@@ -40,7 +40,7 @@ void device_select(int *argc, char **argv, int first)
         if (count == 0) inv_warn("no CUDA device (%s): running on the CPU", e != cudaSuccess ? cudaGetErrorString(e) : "none found");
     }
     inv_gpu = want;
-    gpu_index = -1;   // every network is loaded on the CPU unless check.c says otherwise
+    gpu_index = -1;   // every network is loaded on the CPU unless load_network.c says otherwise
     if (inv_gpu >= 0) {
         struct cudaDeviceProp p;
         if (cudaGetDeviceProperties(&p, inv_gpu) == cudaSuccess)

@@ -79,7 +79,7 @@ static void fill_batch(void *ctx, rng *r, network *s)
 static double kd_delta(void *ctx, const float *logits, int batch, int outputs, float *delta)
 {
     distill_run *d = ctx;
-    return kd_loss(frozen_logits(d->tkd), logits, batch, outputs, d->p.kd_temperature, delta);
+    return kd_loss(frozen_logits(d->tkd), logits, batch, outputs, d->p.distill_temperature, delta);
 }
 
 static void csv_row(void *ctx, network *s, int b, double loss, int validate, char *line, size_t n)
@@ -126,7 +126,7 @@ int run_distill(int argc, char **argv)
     inversion_params *p = &d.p;
     int synthesizing = p->distill_images > 0 || p->distill_every > 0;
     if (!synthesizing && !pool_data) inv_die("%s: nothing to distill on: set [distill] images or every, or give -pool DATA", icfg);
-    if (p->distill_every > 0 && p->compete <= 0 && !p->gen_cfg[0])
+    if (p->distill_every > 0 && p->compete_weight <= 0 && !p->generator_cfg[0])
         inv_warn("[distill] every=%d without [compete] weight: new batches are plain DeepInversion", p->distill_every);
     memory_plan mem = plan_distill_memory(p, tcfg, scfg, synthesizing, pool_data, valid_data);
     check_memory(&mem, icfg, p->batch);
@@ -167,12 +167,12 @@ int run_distill(int argc, char **argv)
     frozen_net *tsyn = NULL, *ssyn = NULL;   // the teacher and the competing student at the synthesis batch
     synth *syn = NULL;
     fast_synth *fast = NULL;
-    if (p->gen_cfg[0] && !synthesizing) inv_die("%s: [generator] cfg needs [distill] images or every (it synthesizes the pool)", icfg);
+    if (p->generator_cfg[0] && !synthesizing) inv_die("%s: [generator] cfg needs [distill] images or every (it synthesizes the pool)", icfg);
     if (synthesizing) {
         tsyn = load_frozen(tcfg, tweights, p->batch);
-        if (p->compete > 0) ssyn = load_frozen(scfg, NULL, p->batch);
+        if (p->compete_weight > 0) ssyn = load_frozen(scfg, NULL, p->batch);
         syn = make_synth(tsyn, ssyn, p);
-        if (p->gen_cfg[0]) fast = make_fast_synth(syn, NULL);   // resuming: its backup is loaded by trainer_start
+        if (p->generator_cfg[0]) fast = make_fast_synth(syn, NULL);   // resuming: its backup is loaded by trainer_start
     }
     fix_conv1x1_backward(s);
 

@@ -219,8 +219,8 @@ int run_dream(int argc, char **argv)
 
     // Everything is validated before the output directory is touched.
     inversion_params p = read_inversion_cfg(icfg);
-    if (p.compete > 0) inv_die("%s: [compete] weight needs a student being distilled; dream has none (set it to 0, or use distill)", icfg);
-    if (gen_weights && !p.gen_cfg[0]) inv_die("%s: -generator needs [generator] cfg, the generator's network", icfg);
+    if (p.compete_weight > 0) inv_die("%s: [compete] weight needs a student being distilled; dream has none (set it to 0, or use distill)", icfg);
+    if (gen_weights && !p.generator_cfg[0]) inv_die("%s: -generator needs [generator] cfg, the generator's network", icfg);
     int n = opt_int(argc, argv, "-n", p.images ? p.images : p.batch);
     if (n <= 0) inv_die("-n must be positive");
     label_set labels = {0, NULL};
@@ -238,7 +238,7 @@ int run_dream(int argc, char **argv)
     load_checked_weights(net, cfg, weights, LAYERS_FROZEN);
     net->train = 0;
     frozen_net *teacher = make_frozen_net(net, cfg);
-    if (teacher->nbn == 0 && p.bn > 0) inv_warn("%s has no batch_normalize layers: the BN-statistic term is empty (this is DeepDream)", cfg);
+    if (teacher->nbn == 0 && p.bn_stat_weight > 0) inv_warn("%s has no batch_normalize layers: the BN-statistic term is empty (this is DeepDream)", cfg);
     if (net->c != 1 && net->c != 3) inv_die("%s: %d input channels; images can be written for 1 or 3", cfg, net->c);
     int nbatches = (n + p.batch - 1) / p.batch;
     int *targets = make_targets(p.targets, nbatches * p.batch, teacher->classes, seed);
@@ -261,7 +261,7 @@ int run_dream(int argc, char **argv)
     }
 
     uint64_t run_id = dream_run_id(icfg, cfg, weights, seed, n, &labels), progress_id = run_id;
-    if (gen_weights) run_id = progress_id = hash_file(gen_weights, hash_file(p.gen_cfg, run_id));
+    if (gen_weights) run_id = progress_id = hash_file(gen_weights, hash_file(p.generator_cfg, run_id));
     if (sh.count) {
         char spec[64];
         snprintf(spec, sizeof spec, "shard %d/%d", sh.index, sh.count);
@@ -280,9 +280,9 @@ int run_dream(int argc, char **argv)
 
     synth *s = make_synth(teacher, NULL, &p);
     fast_synth *gen = gen_weights ? make_fast_synth(s, gen_weights) : NULL;
-    if (gen) p.iterations = p.lowres_iterations = 0;   // no optimisation: no progress lines
+    if (gen) p.iterations = p.multires_iterations = 0;   // no optimisation: no progress lines
     float *batch_images = xcalloc((size_t)p.batch * im_size, sizeof(float));
-    dream_progress d = {now_seconds(), 0, (long)(end - first - done) * (p.iterations + p.lowres_iterations), nbatches, p.log_every, isatty(2), {NULL, 0, 0}};
+    dream_progress d = {now_seconds(), 0, (long)(end - first - done) * (p.iterations + p.multires_iterations), nbatches, p.log_every, isatty(2), {NULL, 0, 0}};
     text_log_add(&d.csv, DREAM_LOSSES_HEADER);
     if (done) {
         reload_losses(&d, out, first + done);

@@ -5,6 +5,8 @@
 #define INV_ICFG_H
 #include <stdio.h>
 
+// One field per key, named section_key ([class] weight: class_weight), but
+// for [inversion]'s own keys, which are named as the key alone.
 typedef struct {
     // [inversion]
     int batch;              // images optimised together (BN statistics are per batch)
@@ -16,33 +18,33 @@ typedef struct {
     float init_mean, init_std;
     int log_every;
     // [class]
-    float ce;               // cross-entropy to the targets
+    float class_weight;     // cross-entropy to the targets
     // [bn_stat]
-    float bn;               // R_feature weight
-    float first_bn_multiplier;
+    float bn_stat_weight;   // R_feature weight
+    float bn_stat_first_multiplier;
     // [prior]
-    float tv_l1, tv_l2, l2;
+    float prior_tv_l1, prior_tv_l2, prior_l2;
     // [adam]
-    float lr, beta1, beta2, eps;
-    int warmup;
-    char policy[16];        // "cosine" or "constant"
+    float adam_lr, adam_beta1, adam_beta2, adam_eps;
+    int adam_warmup;
+    char adam_policy[16];   // "cosine" or "constant"
     // [augment]
-    int jitter, flip;
+    int augment_jitter, augment_flip;
     // [multires]
-    int lowres_iterations, lowres_factor;
+    int multires_iterations, multires_factor;
     // [compete]
-    float compete, compete_temperature;
+    float compete_weight, compete_temperature;
     // [distill]
-    float kd_temperature;
+    float distill_temperature;
     int distill_images, distill_every, distill_max_images;
     int distill_crop, distill_flip, distill_backup_every, distill_valid_every;
     // [continual]
-    float cl_syn, cl_ce, cl_kd, cl_temperature, cl_synthetic;
-    int cl_images, cl_crop, cl_flip, cl_backup_every, cl_valid_every;
+    float continual_syn_weight, continual_ce_weight, continual_kd_weight, continual_temperature, continual_synthetic;
+    int continual_images, continual_crop, continual_flip, continual_backup_every, continual_valid_every;
     // [generator]
-    char gen_cfg[512];      // the generator's Darknet cfg ("": none, pixel-by-pixel DeepInversion)
-    int gen_steps;          // inner Adam steps of a round
-    float gen_lr, gen_latent_lr, gen_meta_lr, gen_beta1, gen_beta2;
+    char generator_cfg[512];    // the generator's Darknet cfg ("": none, pixel-by-pixel DeepInversion)
+    int generator_steps;        // inner Adam steps of a round
+    float generator_lr, generator_latent_lr, generator_meta_lr, generator_beta1, generator_beta2;
 } inversion_params;
 
 // Defaults for every key (what an empty cfg gives).

@@ -298,11 +298,11 @@ int run_prune(int argc, char **argv)
 
     // Everything is checked before any work or any file.
     inversion_params p = read_inversion_cfg(icfg);
-    if (p.compete > 0) inv_die("%s: [compete] weight needs a separate student; prune synthesizes from the network alone (set it to 0)", icfg);
+    if (p.compete_weight > 0) inv_die("%s: [compete] weight needs a separate student; prune synthesizes from the network alone (set it to 0)", icfg);
     if (p.distill_images <= 0 && !pool_data) inv_die("%s: no images to prune on: set [distill] images, or give -pool DATA", icfg);
     prune_run d;
     memset(&d, 0, sizeof d);
-    d.temperature = p.kd_temperature;
+    d.temperature = p.distill_temperature;
     d.crop = p.distill_crop;
     d.flip = p.distill_flip;
     srand((unsigned)seed);

@@ -78,7 +78,7 @@ KOP void bn_channel_stats(const double *part, int G, int c, double M, double *md
 // scale / (norm M), with bn_stat.c's floor: a zero norm has no direction.
 KOP double bn_norm_coeff(double norm, double M, double scale) { return scale / ((norm > 1e-12 ? norm : 1e-12) * M); }
 
-// frozen.c backward_frozen_bn at one element: Darknet's (negative) delta d
+// frozen_layers.c backward_frozen_bn at one element: Darknet's (negative) delta d
 // w.r.t. the BN output -> w.r.t. the BN input x, in inference mode (the
 // forward divides by sqrt(rolling_var) + 1e-6), minus R_feature's gradient
 // ga + gb (x - mean) when there is one.

@@ -23,7 +23,7 @@ void gpu_check_call(int status, const char *what);
 void gpu_bn_term(const float *x, int B, int C, int S, const float *rolling_mean, const float *rolling_var,
                  double scale, float *mean, float *var, float *ga, float *gb, double *loss, double *scratch);
 size_t gpu_bn_scratch_size(int C, long M);
-// frozen.c backward_frozen_bn: delta [B][C][S] (dLoss/d BN output, Darknet's
+// frozen_layers.c backward_frozen_bn: delta [B][C][S] (dLoss/d BN output, Darknet's
 // negative sign) -> w.r.t. the BN input x: delta * scales / (sqrt(rolling_var) + 1e-6)
 // - (ga + gb (x - mean)); ga == NULL: no R_feature term.
 void gpu_bn_backward(float *delta, const float *x, const float *scales, const float *rolling_var,

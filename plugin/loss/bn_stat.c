@@ -73,9 +73,6 @@ static double layer_term(const frozen_net *f, const layer *l, bn_stat_layer *s, 
 
 double bn_stat_loss(frozen_net *f, float weight, float first_multiplier)
 {
-#ifdef GPU
-    if (f->gpu >= 0 && weight != 0) return bn_stat_loss_gpu(f, weight, first_multiplier);
-#endif
     if (weight == 0) {
         frozen_clear_bn_grad(f);
         return 0;

@@ -10,5 +10,7 @@
 // After frozen_forward: computes the statistics, returns weight * R, and sets
 // each BN layer's gradient coefficients so that frozen_backward adds
 // weight * dR/dx. weight == 0 returns 0 and clears the coefficients.
+// On a network on the CPU: a GPU network's is frozen_gpu.c's, and synth_ops.h's
+// bn_stat picks the one for the synthesis's device.
 double bn_stat_loss(frozen_net *f, float weight, float first_multiplier);
 #endif

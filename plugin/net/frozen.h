@@ -6,18 +6,10 @@
 #ifndef INV_FROZEN_H
 #define INV_FROZEN_H
 #include "darknet.h"
+#include "frozen_layers.h"
 
-// R_feature bookkeeping of one BN layer (channels == 0: the layer has no BN).
-typedef struct {
-    int channels, spatial;
-    float *mean, *var;      // batch mean and biased variance of the BN input l.x
-    float *ga, *gb;         // dR/dx = ga[c] + gb[c] * (x - mean[c]); zero when unused
-    float *dev;             // on a GPU network: device [mean | var | ga | gb], channels each
-    // A convolution's forward sums, per slice, x - running_mean and its square
-    // over the slice: [nslices][2][channels] (NULL: bn_stat.c reads l.x).
-    double *part;
-    double *work;           // 2 * channels (bn_stat.c)
-} bn_stat_layer;
+// The device-dependent steps (frozen_ops.h).
+typedef struct frozen_ops frozen_ops;
 
 // A run of images of the batch with its own copies of the layers (batch
 // nb, per-image buffers offset to image b0): slices run on separate threads,
@@ -36,6 +28,7 @@ typedef struct {
     float *logit_grad;      // batch*classes, dLoss/d(logits/temperature), set before backward
     bn_stat_layer *bn;      // net->n entries
     int nbn;                // layers with BN
+    const frozen_ops *ops;  // the CPU's or the CUDA device's (frozen_ops.h), chosen once by make_frozen_net
     int gpu;                // CUDA device the network runs on (frozen_gpu.c), -1: the CPU
     float *input_delta_gpu; // on the GPU: device twin of input_delta
     double *bn_loss_gpu;    // on the GPU: one R_feature term per BN layer (device)
@@ -63,14 +56,16 @@ typedef struct {
 } frozen_net;
 
 // Freezes `net` (from load_checked_network): installs the frozen backward of
-// every layer, dies naming the layer if one cannot be differentiated.
+// every layer, dies naming the layer if one cannot be differentiated. It runs
+// where Darknet loaded it: on the CPU, or on the GPU net->gpu_index.
 frozen_net *make_frozen_net(network *net, const char *cfg_name);
 void free_frozen_net(frozen_net *f);
 
-// Inference-mode forward of batch*inputs pixels; returns the softmax output.
+// Inference-mode forward of batch*inputs pixels (host memory); returns the
+// softmax output (host memory).
 const float *frozen_forward(frozen_net *f, const float *input);
 // Backward from f->logit_grad and the BN coefficients; writes dLoss/dinput
-// (a true gradient, batch*inputs floats) into grad_input.
+// (a true gradient, batch*inputs floats) into grad_input (host memory).
 void frozen_backward(frozen_net *f, float *grad_input);
 // The logits z of the last forward (the softmax layer's input), batch*classes.
 const float *frozen_logits(const frozen_net *f);
@@ -81,23 +76,7 @@ float frozen_temperature(const frozen_net *f);
 void frozen_time_layers(frozen_net *f);
 // Sets every BN layer's coefficients to zero (no R_feature gradient).
 void frozen_clear_bn_grad(frozen_net *f);
-
-// The frozen state of a network (or of one of its slices), for the layers'
-// forward and backward functions.
-frozen_net *frozen_lookup(const network *net);
-
-#ifdef GPU
-// frozen_gpu.c: the same on a network loaded on a GPU (f->gpu >= 0), with the
-// input and the input gradient in device memory. The softmax output and the
-// logits are copied back to the host (batch*classes floats each).
-void frozen_gpu_init(frozen_net *f);
-void frozen_gpu_free(frozen_net *f);
-const float *frozen_forward_gpu(frozen_net *f, const float *input_gpu);
-// grad_input_gpu = dLoss/dinput (overwritten).
-void frozen_backward_gpu(frozen_net *f, float *grad_input_gpu);
-double bn_stat_loss_gpu(frozen_net *f, float weight, float first_multiplier);
-void frozen_clear_bn_grad_gpu(frozen_net *f);
-// Copies a network's parameters from host to device after they changed on the host.
-void push_network_params(network *net);
-#endif
+// How many slices a batch is cut into on `threads` threads, and the images of
+// the largest (frozen_run.c; memory.c sizes the workspaces with it).
+void frozen_slicing(int batch, int threads, int *nslices, int *chunk);
 #endif

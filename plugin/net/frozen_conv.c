@@ -93,7 +93,7 @@ INV_SIMD static void forward_conv_piece(const layer *l, const float *input, floa
 
 // Backward of a piece: activation, inference BN and R_feature gathered into
 // rows [n][batch*N], then one GEMM per group to columns and col2im into delta.
-// With pool (a max-pool fused above, frozen_net.fused_pool; first_index as
+// With pool (a max-pool fused above, frozen_plan.pool_above; first_index as
 // maxpool_plane_delta takes it) the gradient at the output comes from the
 // pool's delta, a plane at a time in cols, instead of from l.delta.
 INV_SIMD static void backward_conv_piece(const layer *l, const bn_stat_layer *s, float *delta, float *cols, float *rows,
@@ -153,30 +153,25 @@ INV_SIMD static void backward_conv_piece(const layer *l, const bn_stat_layer *s,
 }
 
 // Called on a slice (from frozen_run.c) or on the whole network (Darknet's
-// forward_network): either way in pieces of at most f->chunk images.
+// forward_network): either way in pieces of at most the plan's chunk of images.
 void forward_frozen_convolutional(layer l, network net)
 {
-    frozen_net *f = frozen_lookup(&net);
-    float *cols = frozen_workspace_cols(f), *rows = frozen_workspace_rows(f);
-    int k = frozen_slice_index(f, &net);
-    double *sums = k >= 0 && f->bn[net.index].part ? frozen_bn_part(f, net.index, k) : NULL;
-    for (int b0 = 0; b0 < l.batch; b0 += f->chunk) {
-        layer p = layer_images(&l, b0, l.batch - b0 < f->chunk ? l.batch - b0 : f->chunk);
-        forward_conv_piece(&p, net.input + (size_t)b0 * l.inputs, cols, rows, sums, f->direct[net.index]);
+    frozen_plan f = frozen_layer_plan(&net);
+    for (int b0 = 0; b0 < l.batch; b0 += f.chunk) {
+        layer p = layer_images(&l, b0, l.batch - b0 < f.chunk ? l.batch - b0 : f.chunk);
+        forward_conv_piece(&p, net.input + (size_t)b0 * l.inputs, f.cols, f.rows, f.bn_sums, f.direct);
     }
 }
 
 void backward_frozen_convolutional(layer l, network net)
 {
-    frozen_net *f = frozen_lookup(&net);
-    float *cols = frozen_workspace_cols(f), *rows = frozen_workspace_rows(f);
-    int fused = net.index + 1 < net.n && f->fused_pool[net.index + 1];
-    for (int b0 = 0; b0 < l.batch; b0 += f->chunk) {
-        int nb = l.batch - b0 < f->chunk ? l.batch - b0 : f->chunk;
+    frozen_plan f = frozen_layer_plan(&net);
+    for (int b0 = 0; b0 < l.batch; b0 += f.chunk) {
+        int nb = l.batch - b0 < f.chunk ? l.batch - b0 : f.chunk;
         layer p = layer_images(&l, b0, nb), pool;
-        if (fused) pool = layer_images(&net.layers[net.index + 1], b0, nb);
-        backward_conv_piece(&p, &f->bn[net.index], net.delta ? net.delta + (size_t)b0 * l.inputs : NULL, cols, rows,
-                            f->assign[net.index], f->direct[net.index], fused ? &pool : NULL, (long)b0 * l.outputs);
+        if (f.pool_above) pool = layer_images(&net.layers[net.index + 1], b0, nb);
+        backward_conv_piece(&p, f.bn, net.delta ? net.delta + (size_t)b0 * l.inputs : NULL, f.cols, f.rows, f.assign,
+                            f.direct, f.pool_above ? &pool : NULL, (long)b0 * l.outputs);
     }
 }
 

@@ -6,7 +6,6 @@
 // library's rand() alone (Darknet's draws a random offset even when it
 // discards it).
 #include "frozen_layers.h"
-#include "frozen.h"
 
 // Darknet's value scaling: inputs in [0, 1] become [-1, 1] unless noadjust.
 static void crop_scaling(const layer *l, float *scale, float *trans)
@@ -46,7 +45,7 @@ void backward_frozen_crop(layer l, network net)
 {
     if (!net.delta) return;
     float scale, trans;
-    int dh, dw, assign = frozen_lookup(&net)->assign[net.index];
+    int dh, dw, assign = frozen_layer_plan(&net).assign;
     crop_scaling(&l, &scale, &trans);
     crop_offset(&l, &dh, &dw);
     for (int p = 0; p < l.batch * l.c; ++p)

@@ -4,21 +4,22 @@
 // frozen network and accumulates into the input delta (maxpool, avgpool,
 // shortcut, route, softmax); convolutional and connected layers get the
 // inference-mode BN derivative plus R_feature, and no weight gradients;
-// dropout and cost are the identity. [crop] is refused (make_frozen_net):
-// Darknet's GPU crop rescales the input in place and samples bilinearly. So
-// is a 1x1 convolution with a stride or padding (frozen_gpu_init).
+// dropout and cost are the identity. [crop] is refused: Darknet's GPU crop
+// rescales the input in place and samples bilinearly. So is a 1x1 convolution
+// with a stride or padding. The CUDA side of frozen_ops.h.
 #ifdef GPU
 #include <stdlib.h>
 #include <string.h>
 
 #include "darknet_internal.h"
-#include "frozen.h"
+#include "frozen_layers.h"
+#include "frozen_ops.h"
 #include "kernels.h"
 #include "util.h"
 
 // Darknet's cuda_set_device also sets the global gpu_index, which its loaders
 // and savers read for every network; the plugin keeps it at -1 between calls
-// (check.c sets it while loading a GPU network).
+// (load_network.c sets it while loading a GPU network).
 static void enter(int device) { cuda_set_device(device); }
 static void leave(void) { gpu_index = -1; }
 
@@ -59,12 +60,13 @@ static void backward_frozen_bn_gpu(const layer *l, const bn_stat_layer *s)
 static void backward_frozen_convolutional_gpu(layer l, network net)
 {
     gradient_array_gpu(l.output_gpu, l.outputs * l.batch, l.activation, l.delta_gpu);
-    if (l.batch_normalize) backward_frozen_bn_gpu(&l, &frozen_lookup(&net)->bn[net.index]);
+    frozen_plan p = frozen_layer_plan(&net);
+    if (l.batch_normalize) backward_frozen_bn_gpu(&l, p.bn);
     if (!net.delta_gpu) return;
 #ifdef CUDNN
     // beta = 1: accumulate, as the input delta may already hold a shortcut's or route's share.
     float one = 1;
-    gpu_state *g = frozen_lookup(&net)->gpu_state;
+    gpu_state *g = p.device;
     cudnnStatus_t st = cudnnConvolutionBackwardData(cudnn_handle(), &one, l.weightDesc, l.weights_gpu, l.ddstTensorDesc,
                                                     l.delta_gpu, g->bd_desc[net.index], l.bd_algo, net.workspace,
                                                     l.workspace_size, &one, l.dsrcTensorDesc, net.delta_gpu);
@@ -89,7 +91,7 @@ static void backward_frozen_convolutional_gpu(layer l, network net)
 static void backward_frozen_connected_gpu(layer l, network net)
 {
     gradient_array_gpu(l.output_gpu, l.outputs * l.batch, l.activation, l.delta_gpu);
-    if (l.batch_normalize) backward_frozen_bn_gpu(&l, &frozen_lookup(&net)->bn[net.index]);
+    if (l.batch_normalize) backward_frozen_bn_gpu(&l, frozen_layer_plan(&net).bn);
     if (net.delta_gpu)
         gemm_gpu(0, 0, l.batch, l.inputs, l.outputs, 1, l.delta_gpu, l.outputs, l.weights_gpu, l.inputs, 1, net.delta_gpu, l.inputs);
 }
@@ -157,7 +159,7 @@ static size_t pick_conv_algos(layer *l, int index, cudnnConvolutionDescriptor_t 
 }
 #endif
 
-void frozen_gpu_init(frozen_net *f)
+static void init_gpu(frozen_net *f, const char *cfg)
 {
     network *net = f->net;
     gpu_state *g = xcalloc(1, sizeof *g);
@@ -175,6 +177,10 @@ void frozen_gpu_init(frozen_net *f)
     for (int i = 0; i < net->n; ++i) {
         layer *l = &net->layers[i];
         switch (l->type) {
+        case CROP:
+            // Darknet's GPU crop rescales the network's input in place and
+            // samples bilinearly at half-pixel offsets: not the CPU's crop.
+            inv_die("%s: layer %d [crop] is not supported on the GPU: run with -nogpu", cfg, i);
         case CONVOLUTIONAL:
             // Darknet's CPU forward (and the frozen CPU path, bit for bit) reads
             // a 1x1 layer's input as a [c][out_h*out_w] matrix whatever the
@@ -213,11 +219,11 @@ void frozen_gpu_init(frozen_net *f)
     f->input_delta_gpu = dev_alloc((size_t)net->batch * net->inputs);
     if (cudaMalloc((void **)&f->bn_loss_gpu, sizeof(double) * (net->n + 1)) != cudaSuccess)
         inv_die("CUDA: cannot allocate on the device");
-    gpu_check_launch("frozen_gpu_init");
+    gpu_check_launch("frozen network on the GPU");
     leave();
 }
 
-void frozen_gpu_free(frozen_net *f)
+static void release_gpu(frozen_net *f)
 {
     for (int i = 0; i < f->net->n; ++i) cudaFree(f->bn[i].dev), f->bn[i].dev = NULL;
     cudaFree(f->input_delta_gpu);
@@ -226,7 +232,7 @@ void frozen_gpu_free(frozen_net *f)
     f->bn_loss_gpu = NULL;
     gpu_state *g = f->gpu_state;
 #ifdef CUDNN
-    // The workspace frozen_gpu_init allocated (Darknet's free_network leaves it).
+    // The workspace init_gpu allocated (Darknet's free_network leaves it).
     if (g) cuda_free(f->net->workspace), f->net->workspace = NULL;
 #endif
     if (g) {
@@ -346,4 +352,28 @@ void push_network_params(network *net)
     }
     leave();
 }
+// frozen.h's forward and backward, with the input and the gradient on the host.
+static const float *forward_gpu_host(frozen_net *f, const float *input)
+{
+    network *net = f->net;
+    cuda_push_array(net->input_gpu, (float *)input, (size_t)net->batch * net->inputs);
+    return frozen_forward_gpu(f, net->input_gpu);
+}
+
+static void backward_gpu_host(frozen_net *f, float *grad_input)
+{
+    network *net = f->net;
+    // net->input_gpu is free once the forward is done: the gradient lands there first.
+    frozen_backward_gpu(f, net->input_gpu);
+    cuda_pull_array(net->input_gpu, grad_input, (size_t)net->batch * net->inputs);
+}
+
+const frozen_ops frozen_cuda_ops = {
+    .name = "CUDA",
+    .init = init_gpu,
+    .release = release_gpu,
+    .forward = forward_gpu_host,
+    .backward = backward_gpu_host,
+    .clear_bn_grad = frozen_clear_bn_grad_gpu,
+};
 #endif

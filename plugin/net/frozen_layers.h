@@ -1,24 +1,49 @@
-// Inside the frozen network: the per-layer forward and backward functions
-// installed by make_frozen_net, and how they find their frozen_net (Darknet
-// passes them copies of the layer and network).
+// The frozen network's layers: the forward and backward functions that
+// make_frozen_net installs (frozen_conv.c, frozen_maxpool.c, frozen_crop.c,
+// frozen_layers.c; frozen_gpu.c's on a GPU), and all that they ask of the
+// network: frozen_layer_plan. Layer files include this header and not
+// frozen.h; the network (frozen.c, frozen_run.c) includes both.
 #ifndef INV_FROZEN_LAYERS_H
 #define INV_FROZEN_LAYERS_H
-#include "frozen.h"
+#include <stddef.h>
 
-// frozen_run.c: the slices and the per-thread workspaces (make_frozen_net).
-void make_frozen_slices(frozen_net *f);
-void free_frozen_slices(frozen_net *f);
-// How many slices a batch is cut into on `threads` threads, and the images of the largest.
-void frozen_slicing(int batch, int threads, int *nslices, int *chunk);
+#include "darknet.h"
+
+// R_feature bookkeeping of one BN layer (channels == 0: the layer has no BN).
+typedef struct {
+    int channels, spatial;
+    float *mean, *var;      // batch mean and biased variance of the BN input l.x
+    float *ga, *gb;         // dR/dx = ga[c] + gb[c] * (x - mean[c]); zero when unused
+    float *dev;             // on a GPU network: device [mean | var | ga | gb], channels each
+    // A convolution's forward sums, per slice, x - running_mean and its square
+    // over the slice: [nslices][2][channels] (NULL: bn_stat.c reads l.x).
+    double *part;
+    double *work;           // 2 * channels (bn_stat.c)
+} bn_stat_layer;
+
+// What the frozen network has planned for layer net->index, as seen from the
+// calling thread and slice (frozen_plan.c).
+typedef struct {
+    bn_stat_layer *bn;      // the layer's R_feature coefficients (bn->channels 0: none)
+    double *bn_sums;        // a convolution's BN sums for the calling slice (bn_stat_layer.part), or NULL
+    // The backward overwrites all of its input's delta instead of adding to
+    // it: it is that delta's only writer and covers it (frozen_net.assign).
+    int assign;
+    int direct;             // the convolution runs directly (direct_conv.h)
+    int fused_pool;         // a max-pool whose backward the convolution below does
+    int pool_above;         // a convolution that does the backward of the max-pool above it
+    int chunk;              // images the workspaces hold
+    float *cols, *rows;     // the calling thread's convolution workspaces
+    void *device;           // the device backend's own state (frozen_gpu.c), or NULL
+} frozen_plan;
+
+// Darknet calls a layer's functions with copies of the layer and network:
+// the plan is found through the layer array net->layers points to (the
+// network's own, or one of its slices'). Dies on a network that is not frozen.
+frozen_plan frozen_layer_plan(const network *net);
+
 // Layer l restricted to images [b0, b0 + nb) of its batch (per-image buffers offset).
 layer layer_images(const layer *l, int b0, int nb);
-// Which slice a layer function was called on (-1: the whole network).
-int frozen_slice_index(const frozen_net *f, const network *net);
-// Slice k's sums of layer i's BN input (bn_stat_layer.part).
-double *frozen_bn_part(const frozen_net *f, int layer_index, int slice);
-// The calling thread's convolution workspaces (f->chunk images' worth).
-float *frozen_workspace_cols(const frozen_net *f);
-float *frozen_workspace_rows(const frozen_net *f);
 
 // Workspace sizes (floats) the batched convolution needs for layer l.
 size_t frozen_conv_cols(const layer *l);
@@ -30,8 +55,15 @@ void forward_frozen_maxpool(layer l, network net);
 void backward_frozen_maxpool(layer l, network net);
 void forward_frozen_crop(layer l, network net);
 void backward_frozen_crop(layer l, network net);
+// frozen_layers.c: the backward of the layers Darknet's forward serves.
+void backward_frozen_connected(layer l, network net);
+void backward_frozen_avgpool(layer l, network net);
+void backward_frozen_shortcut(layer l, network net);
+void backward_frozen_route(layer l, network net);
+void backward_frozen_softmax(layer l, network net);
+void backward_frozen_identity(layer l, network net);
 // Whether the layer's backward can overwrite all of its input's delta
-// (frozen_net.assign): a convolution whose output has its input's size, a
+// (frozen_plan.assign): a convolution whose output has its input's size, a
 // max-pool whose windows tile the input, a crop as large as its input.
 int conv_covers_input(const layer *l);
 int maxpool_covers_input(const layer *l);

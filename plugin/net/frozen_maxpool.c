@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "frozen_layers.h"
-#include "frozen.h"
 
 // One output: the window at (y0, x0), clipped; -FLT_MAX and -1 if empty.
 static inline void window_max(const layer *l, const float *in, int base, int y0, int x0, float *out, int *index)
@@ -145,9 +144,10 @@ void maxpool_plane_delta(const layer *pool, int b, int c, long first_index, floa
 // whole, so the delta needs no zeroing first.
 void backward_frozen_maxpool(layer l, network net)
 {
-    if (!net.delta || frozen_lookup(&net)->fused_pool[net.index]) return;
+    frozen_plan f = frozen_layer_plan(&net);
+    if (!net.delta || f.fused_pool) return;
     int n = l.out_h * l.out_w * l.out_c * l.batch;
-    if (!frozen_lookup(&net)->assign[net.index]) {
+    if (!f.assign) {
         for (int i = 0; i < n; ++i) net.delta[l.indexes[i]] += l.delta[i];
         return;
     }

@@ -11,27 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "darknet_internal.h"
 #include "direct_conv.h"
 #include "frozen_layers.h"
+#include "frozen_ops.h"
 #include "util.h"
 
 // Images per slice aimed at; the slices of a batch are made equal and their
 // number a multiple of the thread count, so that no thread waits long.
 #define SLICE_IMAGES 8
-
-layer layer_images(const layer *l, int b0, int nb)
-{
-    layer s = *l;
-    size_t out = (size_t)b0 * l->outputs;
-    s.batch = nb;
-    if (s.output) s.output += out;
-    if (s.delta) s.delta += out;
-    if (s.x) s.x += out;
-    if (s.x_norm) s.x_norm += out;
-    if (s.indexes) s.indexes += out;
-    return s;
-}
 
 // Who writes which delta in the backward: layer i+1 writes layer i's (f->input_delta
 // for layer 0), a shortcut also its source's, a route its inputs'. A delta with
@@ -171,7 +158,7 @@ static void forward_slice(frozen_net *f, int k)
 {
     network n = slice_network(f, k, f->net->input, NULL);
     for (int i = 0; i < n.n; ++i)
-        if (f->bn[i].part) memset(frozen_bn_part(f, i, k), 0, sizeof(double) * 2 * f->bn[i].channels);
+        if (f->bn[i].part) memset(f->bn[i].part + (size_t)k * 2 * f->bn[i].channels, 0, sizeof(double) * 2 * f->bn[i].channels);
     for (int i = 0; i < n.n; ++i) {
         layer l = n.layers[i];
         n.index = i;
@@ -215,21 +202,6 @@ static void run_slices(frozen_net *f, void (*pass)(frozen_net *, int))
     if (f->threads > 1) openblas_set_num_threads(blas);
 }
 
-int frozen_slice_index(const frozen_net *f, const network *net)
-{
-    if (net->layers < f->slice_layers || net->layers >= f->slice_layers + (size_t)f->nslices * f->net->n) return -1;
-    return (int)((net->layers - f->slice_layers) / f->net->n);
-}
-
-double *frozen_bn_part(const frozen_net *f, int layer_index, int slice)
-{
-    const bn_stat_layer *s = &f->bn[layer_index];
-    return s->part + (size_t)slice * 2 * s->channels;
-}
-
-float *frozen_workspace_cols(const frozen_net *f) { return f->cols[omp_get_thread_num()]; }
-float *frozen_workspace_rows(const frozen_net *f) { return f->rows[omp_get_thread_num()]; }
-
 // The batch's input is a few MB: both cores copy it.
 static void parallel_copy(float *dst, const float *src, size_t n, int threads)
 {
@@ -240,15 +212,9 @@ static void parallel_copy(float *dst, const float *src, size_t n, int threads)
     }
 }
 
-const float *frozen_forward(frozen_net *f, const float *input)
+static const float *forward_cpu(frozen_net *f, const float *input)
 {
     network *net = f->net;
-#ifdef GPU
-    if (f->gpu >= 0) {
-        cuda_push_array(net->input_gpu, (float *)input, (size_t)net->batch * net->inputs);
-        return frozen_forward_gpu(f, net->input_gpu);
-    }
-#endif
     parallel_copy(net->input, input, (size_t)net->batch * net->inputs, f->threads);
     net->train = 0;
     net->delta = NULL;
@@ -256,18 +222,10 @@ const float *frozen_forward(frozen_net *f, const float *input)
     return net->layers[f->out].output;
 }
 
-void frozen_backward(frozen_net *f, float *grad_input)
+static void backward_cpu(frozen_net *f, float *grad_input)
 {
     network *net = f->net;
     size_t n = (size_t)net->batch * net->inputs;
-#ifdef GPU
-    if (f->gpu >= 0) {
-        // net->input_gpu is free once the forward is done: the gradient lands there first.
-        frozen_backward_gpu(f, net->input_gpu);
-        cuda_pull_array(net->input_gpu, grad_input, n);
-        return;
-    }
-#endif
     layer *o = &net->layers[f->out];
     // Darknet deltas are negative gradients; softmax with temperature T maps
     // logits x to softmax(x / T), hence the 1/T on the way in.
@@ -276,3 +234,25 @@ void frozen_backward(frozen_net *f, float *grad_input)
     #pragma omp parallel for simd schedule(static) num_threads(f->threads)
     for (size_t i = 0; i < n; ++i) grad_input[i] = -f->input_delta[i];
 }
+
+static void clear_bn_grad_cpu(frozen_net *f)
+{
+    for (int i = 0; i < f->net->n; ++i)
+        if (f->bn[i].channels) {
+            memset(f->bn[i].ga, 0, sizeof(float) * f->bn[i].channels);
+            memset(f->bn[i].gb, 0, sizeof(float) * f->bn[i].channels);
+        }
+}
+
+// The CPU keeps nothing besides the slices and workspaces make_frozen_net makes.
+static void init_cpu(frozen_net *f, const char *cfg) { (void)f, (void)cfg; }
+static void release_cpu(frozen_net *f) { (void)f; }
+
+const frozen_ops frozen_cpu_ops = {
+    .name = "CPU",
+    .init = init_cpu,
+    .release = release_cpu,
+    .forward = forward_cpu,
+    .backward = backward_cpu,
+    .clear_bn_grad = clear_bn_grad_cpu,
+};

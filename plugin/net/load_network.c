@@ -292,8 +292,9 @@ network *load_checked_network(const char *cfg, const char *weights, int batch, l
     char *tmp = checked_cfg_copy(cfg, batch, allowed);
     int saved = silence_stderr();
 #ifdef GPU
+    // Where a network runs is chosen here, once (inv_gpu from -gpu/-nogpu):
     // Darknet's parser and load_weights allocate and fill device buffers when
-    // the global gpu_index is a device: only frozen networks go there.
+    // the global gpu_index is a device; only frozen networks go there.
     gpu_index = allowed == LAYERS_FROZEN ? inv_gpu : -1;
 #endif
     network *net = parse_network_cfg(tmp);
@@ -314,6 +315,8 @@ void load_checked_weights(network *net, const char *cfg, const char *weights, la
 {
     check_weights_file(net, cfg, weights);
 #ifdef GPU
+    // The same device choice as load_checked_network's: load_weights pushes
+    // to the device when gpu_index is one.
     gpu_index = allowed == LAYERS_FROZEN ? inv_gpu : -1;
 #endif
     int saved = silence_stderr();

@@ -16,6 +16,7 @@
 #include "dataset.h"
 #include "device.h"
 #include "direct_conv.h"
+#include "frozen.h"
 #include "frozen_layers.h"
 #include "grid.h"
 #include "util.h"
@@ -225,7 +226,7 @@ void memory_add_synth(memory_plan *p, const net_memory *t, const inversion_param
     double n = (double)t->c * t->h * t->w, np = (double)(ip->gray ? 1 : t->c) * t->h * t->w;
     // params, best, grad_params and Adam's two moments; input, grad_input (and
     // grad_student with a competing student); the logits' gradients.
-    double per_image = sizeof(float) * (5 * np + (ip->compete > 0 ? 3 : 2) * n + 2.0 * t->classes);
+    double per_image = sizeof(float) * (5 * np + (ip->compete_weight > 0 ? 3 : 2) * n + 2.0 * t->classes);
     memory_add(p, "synthesis", 0, per_image, 0);
 }
 
@@ -273,7 +274,7 @@ memory_plan plan_distill_memory(const inversion_params *p, const char *tcfg, con
     net_memory tm = memory_add_network(&mem, "teacher", tcfg, LAYERS_FROZEN, sm.cfg_batch);
     if (synthesizing) {
         memory_add_network(&mem, "synthesis teacher", tcfg, LAYERS_FROZEN, 0);
-        if (p->compete > 0) memory_add_network(&mem, "competing student", scfg, LAYERS_FROZEN, 0);
+        if (p->compete_weight > 0) memory_add_network(&mem, "competing student", scfg, LAYERS_FROZEN, 0);
         memory_add_synth(&mem, &tm, p);
     }
     // Up front, then a batch every [distill] every student batches, up to max_images.
@@ -296,10 +297,10 @@ memory_plan plan_continual_memory(const inversion_params *p, const char *ocfg, i
     net_memory om = memory_add_network(&mem, "network", ocfg, LAYERS_TRAIN, -1);
     memory_add_network(&mem, "old network", ocfg, LAYERS_FROZEN, om.cfg_batch);
     int pool = 0;
-    if (p->cl_images > 0) {
+    if (p->continual_images > 0) {
         memory_add_network(&mem, "synthesis", ocfg, LAYERS_FROZEN, 0);
         memory_add_synth(&mem, &om, p);
-        pool = (p->cl_images + p->batch - 1) / p->batch * p->batch;
+        pool = (p->continual_images + p->batch - 1) / p->batch * p->batch;
     }
     memory_add_pool(&mem, pool, &om);
     memory_add_list(&mem, "new images", new_data, "train", &om);

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "load_network.h"
-#include "frozen.h"
+#include "frozen_ops.h"
 #include "util.h"
 
 // Every parameter array of every layer is finite (a NaN weight is never written).
@@ -23,8 +23,9 @@ void save_weights_atomic(network *net, const char *path)
     if (!probe) inv_die("cannot create %s: %s", tmp, strerror(errno));
     fclose(probe);
 #ifdef GPU
-    // Darknet's per-layer savers pull from the device when the global
-    // gpu_index is a device, whatever the network: it must be this one's.
+    // A device choice Darknet reads from a global: its per-layer savers pull
+    // from the device when gpu_index is a device, whatever the network, so
+    // it must be this one's while saving.
     int saved_gpu = gpu_index;
     gpu_index = net->gpu_index;
 #endif
@@ -141,6 +142,9 @@ void copy_network_params_except(network *dst, const network *src, int skip)
         }
     }
 #ifdef GPU
-    push_network_params(dst);   // a frozen copy on the GPU runs from its device buffers
+    // Not a device choice: Darknet keeps a device copy of the parameters of a
+    // network it loaded on the GPU (a frozen copy runs from it), which only a
+    // GPU build has; push_network_params does nothing for a CPU network.
+    push_network_params(dst);
 #endif
 }

@@ -9,18 +9,18 @@
 fast_synth *make_fast_synth(synth *syn, const char *weights)
 {
     const inversion_params *p = &syn->p;
-    if (!p->gen_cfg[0]) inv_die("internal: fast mode without a [generator] cfg");
+    if (!p->generator_cfg[0]) inv_die("internal: fast mode without a [generator] cfg");
     fast_synth *f = xcalloc(1, sizeof *f);
     f->syn = syn;
     f->p = *p;
     f->c = syn->c;
     int classes = syn->teacher->classes;
-    f->meta = load_generator(p->gen_cfg, weights, syn->batch, classes, syn->pc, syn->h, syn->w, p->gen_beta1, p->gen_beta2);
-    f->clone = load_generator(p->gen_cfg, NULL, syn->batch, classes, syn->pc, syn->h, syn->w, p->gen_beta1, p->gen_beta2);
+    f->meta = load_generator(p->generator_cfg, weights, syn->batch, classes, syn->pc, syn->h, syn->w, p->generator_beta1, p->generator_beta2);
+    f->clone = load_generator(p->generator_cfg, NULL, syn->batch, classes, syn->pc, syn->h, syn->w, p->generator_beta1, p->generator_beta2);
     size_t nz = (size_t)syn->batch * f->meta->latent;
     f->latents = xcalloc(nz, sizeof(float));
     f->grad_latents = xcalloc(nz, sizeof(float));
-    f->zadam = make_adam(nz, p->gen_beta1, p->gen_beta2, 1e-8f);
+    f->zadam = make_adam(nz, p->generator_beta1, p->generator_beta2, 1e-8f);
     return f;
 }
 
@@ -64,18 +64,18 @@ void fast_round(fast_synth *f, const int *targets, uint64_t seed, int batch_inde
     generator_zero_grad(c);
     reset_adam(&f->zadam);
     view v = {s->batch, s->c, s->h, s->w, s->pc, 1, 0, 0, 0};
-    for (int k = 0; k < p->gen_steps; ++k) {
-        synth_record rec = {batch_index, 1, k, p->gen_steps, p->gen_lr, 0, 0, 0, 0, 0, 0, 0, 0};
-        view_draw(&v, &r, p->jitter, p->flip);
+    for (int k = 0; k < p->generator_steps; ++k) {
+        synth_record rec = {batch_index, 1, k, p->generator_steps, p->generator_lr, 0, 0, 0, 0, 0, 0, 0, 0};
+        view_draw(&v, &r, p->augment_jitter, p->augment_flip);
         generator_loss(c, s, f->latents, targets, &v, 1, f->grad_latents, &rec);
         synth_check_finite(&rec, f->grad_latents, (size_t)s->batch * m->latent);
         generator_add_grad(m, c);                  // the meta gradient: the sum of the inner ones
-        generator_adam_step(c, p->gen_lr);
-        adam_step(&f->zadam, f->latents, f->grad_latents, p->gen_latent_lr);
+        generator_adam_step(c, p->generator_lr);
+        adam_step(&f->zadam, f->latents, f->grad_latents, p->generator_latent_lr);
         if (last) *last = rec;
     }
     images_of(f, c, targets, images);
-    if (meta_step) generator_adam_step(m, p->gen_meta_lr);
+    if (meta_step) generator_adam_step(m, p->generator_meta_lr);
 }
 
 void fast_sample(fast_synth *f, const int *targets, uint64_t seed, float *images)

@@ -24,7 +24,7 @@ typedef struct {
     int c;                  // the teacher's input channels (images returned)
 } fast_synth;
 
-// The meta generator from p->gen_cfg (weights NULL: random initialisation).
+// The meta generator from p->generator_cfg (weights NULL: random initialisation).
 fast_synth *make_fast_synth(synth *syn, const char *weights);
 void free_fast_synth(fast_synth *f);
 // Draws the round's latents from seed (then the views), runs the round and

@@ -18,18 +18,18 @@ synth *make_synth(frozen_net *teacher, frozen_net *student, const inversion_para
 {
     network *net = teacher->net;
     if (net->batch != p->batch) inv_die("internal: teacher batch %d != inversion batch %d", net->batch, p->batch);
-    if (p->compete > 0 && !student) inv_die("[compete] weight=%g needs a student network (use distill)", p->compete);
+    if (p->compete_weight > 0 && !student) inv_die("[compete] weight=%g needs a student network (use distill)", p->compete_weight);
     if (student && (student->net->batch != p->batch || student->inputs != teacher->inputs || student->classes != teacher->classes))
         inv_die("internal: student and teacher shapes differ");
     synth *s = xcalloc(1, sizeof *s);
     s->teacher = teacher;
-    s->student = p->compete > 0 ? student : NULL;
+    s->student = p->compete_weight > 0 ? student : NULL;
     s->p = *p;
     s->batch = p->batch;
     s->c = net->c, s->h = net->h, s->w = net->w;
     s->pc = p->gray ? 1 : s->c;
-    if (p->lowres_iterations && (s->h % p->lowres_factor || s->w % p->lowres_factor))
-        inv_die("[multires] factor=%d does not divide the input size %dx%d", p->lowres_factor, s->w, s->h);
+    if (p->multires_iterations && (s->h % p->multires_factor || s->w % p->multires_factor))
+        inv_die("[multires] factor=%d does not divide the input size %dx%d", p->multires_factor, s->w, s->h);
     size_t n = (size_t)s->batch * s->c * s->h * s->w, np = (size_t)s->batch * s->pc * s->h * s->w;
     s->params = xcalloc(np, sizeof(float));
     s->best = xcalloc(np, sizeof(float));
@@ -39,8 +39,10 @@ synth *make_synth(frozen_net *teacher, frozen_net *student, const inversion_para
     s->grad_student = xcalloc(n, sizeof(float));
     s->zt_grad = xcalloc((size_t)s->batch * teacher->classes, sizeof(float));
     s->zs_grad = xcalloc((size_t)s->batch * teacher->classes, sizeof(float));
-    s->adam = make_adam(np, p->beta1, p->beta2, p->eps);
+    s->adam = make_adam(np, p->adam_beta1, p->adam_beta2, p->adam_eps);
     if (s->student && s->student->gpu != teacher->gpu) inv_die("internal: teacher and student on different devices");
+    // The synthesis runs where its teacher was loaded (load_network.c chose
+    // the device); this picks the matching table.
     s->ops = &synth_cpu_ops;
 #ifdef GPU
     if (teacher->gpu >= 0) s->ops = &synth_cuda_ops;
@@ -67,9 +69,9 @@ static double loss_at(synth *s, const float *input, const int *targets, float *g
     frozen_net *t = s->teacher;
     const inversion_params *p = &s->p;
     const float *prob = o->frozen_forward(t, input);
-    r->ce = cross_entropy(prob, targets, s->batch, t->classes, p->ce, t->logit_grad);
+    r->ce = cross_entropy(prob, targets, s->batch, t->classes, p->class_weight, t->logit_grad);
     r->target_p = target_probability(prob, targets, s->batch, t->classes);
-    r->bn = o->bn_stat(t, p->bn, p->first_bn_multiplier);
+    r->bn = o->bn_stat(t, p->bn_stat_weight, p->bn_stat_first_multiplier);
     r->compete = 0;
     if (s->student) {
         // Both logits get gradients; logit_grad is with respect to z / t_softmax.
@@ -78,7 +80,7 @@ static double loss_at(synth *s, const float *input, const int *targets, float *g
         o->frozen_forward(st, input);
         for (size_t i = 0; i < nz; ++i) s->zt_grad[i] = s->zs_grad[i] = 0;
         r->compete = compete_loss(frozen_logits(t), frozen_logits(st), s->batch, t->classes, p->compete_temperature,
-                                  p->compete, s->zt_grad, s->zs_grad);
+                                  p->compete_weight, s->zt_grad, s->zs_grad);
         for (size_t i = 0; i < nz; ++i) {
             t->logit_grad[i] += frozen_temperature(t) * s->zt_grad[i];
             st->logit_grad[i] = frozen_temperature(st) * s->zs_grad[i];
@@ -146,8 +148,8 @@ void synth_batch(synth *s, const int *targets, uint64_t seed, int batch_index, f
     const inversion_params *p = &s->p;
     size_t n = (size_t)s->batch * s->c * s->h * s->w;
     rng r = make_rng(seed);
-    int stages = p->lowres_iterations > 0 ? 2 : 1;
-    int factor = stages == 2 ? p->lowres_factor : 1;
+    int stages = p->multires_iterations > 0 ? 2 : 1;
+    int factor = stages == 2 ? p->multires_factor : 1;
     size_t np = (size_t)s->batch * s->pc * (s->h / factor) * (s->w / factor);
     synth_init_params(s, &r, np);
     o->push_params(s, np);
@@ -160,13 +162,13 @@ void synth_batch(synth *s, const int *targets, uint64_t seed, int batch_index, f
             np = (size_t)s->batch * s->pc * s->h * s->w;
             o->push_params(s, np);
         }
-        int iters = stage == 0 ? p->lowres_iterations : p->iterations;
+        int iters = stage == 0 ? p->multires_iterations : p->iterations;
         view v = {s->batch, s->c, s->h, s->w, s->pc, factor, 0, 0, 0};
         o->reset_adam(s, np);
         for (int it = 0; it < iters; ++it) {
             synth_record rec = {batch_index, stage, it, iters, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-            rec.lr = schedule_lr(p->lr, it, iters, p->warmup, !strcmp(p->policy, "cosine"));
-            view_draw(&v, &r, p->jitter, p->flip);
+            rec.lr = schedule_lr(p->adam_lr, it, iters, p->adam_warmup, !strcmp(p->adam_policy, "cosine"));
+            view_draw(&v, &r, p->augment_jitter, p->augment_flip);
             o->view_forward(s, &v);
             loss_at(s, o->input(s), targets, o->grad_input(s), &rec);
             synth_check_finite(&rec, NULL, 0);

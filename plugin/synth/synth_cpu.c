@@ -28,7 +28,7 @@ static void cpu_add(synth *s, float *grad, const float *other, size_t n)
 
 static prior_terms cpu_priors(synth *s, const float *x, float *grad)
 {
-    return prior_loss(x, s->batch, s->c, s->h, s->w, s->p.tv_l1, s->p.tv_l2, s->p.l2, grad);
+    return prior_loss(x, s->batch, s->c, s->h, s->w, s->p.prior_tv_l1, s->p.prior_tv_l2, s->p.prior_l2, grad);
 }
 
 static int cpu_grad_finite(synth *s, const float *grad, size_t n)

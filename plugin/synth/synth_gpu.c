@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "darknet_internal.h"
+#include "frozen_ops.h"
 #include "kernel_ops.h"
 #include "kernels.h"
 #include "synth_ops.h"
@@ -74,9 +75,9 @@ static prior_terms cuda_priors(synth *s, const float *x, float *grad)
     float k2[4], k1[4], kl2[B];
     gpu_prior_sums(x, B, C, H, W, d->prior, d->prior_part);
     gpu_check_call(cudaMemcpy(acc, d->prior, sizeof acc, cudaMemcpyDeviceToHost), "prior sums");
-    prior_coeffs(acc, B, C, H, W, p->tv_l1, p->tv_l2, p->l2, k2, k1, kl2, t);
+    prior_coeffs(acc, B, C, H, W, p->prior_tv_l1, p->prior_tv_l2, p->prior_l2, k2, k1, kl2, t);
     float *d_kl2 = NULL;
-    if (grad && p->l2 != 0) {
+    if (grad && p->prior_l2 != 0) {
         // The L2 coefficients' device copy lies after the sums (synth_gpu_init).
         d_kl2 = (float *)(d->prior + 8 + B);
         gpu_check_call(cudaMemcpy(d_kl2, kl2, sizeof(float) * B, cudaMemcpyHostToDevice), "prior l2 coefficients");

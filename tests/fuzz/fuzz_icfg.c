@@ -29,11 +29,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         REQUIRE(p.batch >= 1 && p.batch <= 65536);
         REQUIRE(p.iterations >= 1 && p.log_every >= 1);
-        REQUIRE(p.lowres_factor >= 1 && p.lowres_factor <= 64);
+        REQUIRE(p.multires_factor >= 1 && p.multires_factor <= 64);
         REQUIRE(p.gray == 0 || p.gray == 1);
-        REQUIRE(p.eps > 0 && p.beta1 < 1 && p.beta2 < 1);
-        REQUIRE(p.compete_temperature > 0 && p.kd_temperature > 0);
-        REQUIRE(!strcmp(p.policy, "cosine") || !strcmp(p.policy, "constant"));
+        REQUIRE(p.adam_eps > 0 && p.adam_beta1 < 1 && p.adam_beta2 < 1);
+        REQUIRE(p.compete_temperature > 0 && p.distill_temperature > 0);
+        REQUIRE(!strcmp(p.adam_policy, "cosine") || !strcmp(p.adam_policy, "constant"));
         REQUIRE(terminated(p.targets, sizeof p.targets) && p.targets[0]);
     }
 

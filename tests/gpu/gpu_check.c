@@ -301,7 +301,7 @@ static void compare_loss(const char *name, synth *sc, synth *sg)
     for (int k = 0; k < 7; ++k)
         CHECK(close_to(vc[k], vg[k]), "%s: %s CPU %.9g GPU %.9g", name, names[k], vc[k], vg[k]);
     compare_logits(name, sc->teacher, sg->teacher);
-    if (sc->p.bn != 0) compare_bn_layers(name, sc->teacher, sg->teacher);
+    if (sc->p.bn_stat_weight != 0) compare_bn_layers(name, sc->teacher, sg->teacher);
     double gmax = 0, d2 = 0, g2 = 0;
     for (size_t i = 0; i < n; ++i) gmax = fmax(gmax, fabs(gc[i]));
     size_t outliers = 0;
@@ -343,7 +343,7 @@ static inversion_params all_terms(int batch)
 {
     inversion_params p = default_inversion_params();
     p.batch = batch;
-    p.ce = 1; p.bn = 0.5; p.first_bn_multiplier = 10; p.tv_l1 = 0.3; p.tv_l2 = 0.1; p.l2 = 0.2;
+    p.class_weight = 1; p.bn_stat_weight = 0.5; p.bn_stat_first_multiplier = 10; p.prior_tv_l1 = 0.3; p.prior_tv_l2 = 0.1; p.prior_l2 = 0.2;
     return p;
 }
 
@@ -359,7 +359,7 @@ static void check_terms(const char *name, const char *cfg, const char *weights, 
     const char *terms[] = {"ce", "bn", "tv_l1", "tv_l2", "l2"};
     for (int k = 0; k < 5; ++k) {
         inversion_params q = p;
-        q.ce = k == 0; q.bn = k == 1 ? 0.5f : 0; q.tv_l1 = k == 2; q.tv_l2 = k == 3; q.l2 = k == 4;
+        q.class_weight = k == 0; q.bn_stat_weight = k == 1 ? 0.5f : 0; q.prior_tv_l1 = k == 2; q.prior_tv_l2 = k == 3; q.prior_l2 = k == 4;
         sc = make_synth(c.f, NULL, &q), sg = make_synth(g.f, NULL, &q);
         char label[128];
         snprintf(label, sizeof label, "%s/%s", name, terms[k]);
@@ -377,7 +377,7 @@ static void check_compete(const char *name, const char *tcfg, const char *tweigh
     load_pair(tcfg, tweights, batch, !tweights, &tc, &tg);
     load_pair(scfg, NULL, batch, 1, &stc, &stg);
     inversion_params p = all_terms(batch);
-    p.compete = 1;
+    p.compete_weight = 1;
     p.compete_temperature = 3;
     synth *sc = make_synth(tc.f, stc.f, &p), *sg = make_synth(tg.f, stg.f, &p);
     compare_loss(name, sc, sg);
@@ -401,8 +401,8 @@ static void check_batch(const char *cfg, const char *weights, int batch)
     load_pair(cfg, weights, batch, 0, &c, &g);
     inversion_params p = default_inversion_params();
     p.batch = batch;
-    p.iterations = 20; p.warmup = 5; p.lowres_iterations = 10; p.lowres_factor = 2;
-    p.gray = 1; p.jitter = 2; p.flip = 1; p.tv_l1 = 0.01f; p.tv_l2 = 1e-3f; p.l2 = 1e-3f;
+    p.iterations = 20; p.adam_warmup = 5; p.multires_iterations = 10; p.multires_factor = 2;
+    p.gray = 1; p.augment_jitter = 2; p.augment_flip = 1; p.prior_tv_l1 = 0.01f; p.prior_tv_l2 = 1e-3f; p.prior_l2 = 1e-3f;
     synth *sc = make_synth(c.f, NULL, &p), *sg = make_synth(g.f, NULL, &p);
     size_t n = (size_t)batch * c.f->inputs;
     float *ic = xcalloc(n, sizeof(float)), *ig = xcalloc(n, sizeof(float));
@@ -438,7 +438,7 @@ static double time_batch(int dev, const char *cfg, const char *weights, int batc
     inversion_params p = default_inversion_params();
     p.batch = batch;
     p.iterations = iters;
-    p.warmup = 1;
+    p.adam_warmup = 1;
     synth *s = make_synth(f, NULL, &p);
     float *images = xcalloc((size_t)batch * f->inputs, sizeof(float));
     int *targets = xcalloc(batch, sizeof(int));
