@@ -57,6 +57,15 @@ typedef struct {
     // reading the pool's delta instead of a delta the pool would write
     // (frozen_run.c plans it, frozen_conv.c does it).
     char *fused_pool;
+    // Per layer: the first layer whose backward writes its delta (zeroed
+    // just before, unless overwritten).
+    int *first_writer;
+    // Buffers that outputs and deltas with disjoint lifetimes share
+    // (frozen_buffers.c), and the layers' own buffers set aside meanwhile,
+    // [net->n][2] (output, delta; NULL: not shared).
+    float **shared;
+    int nshared;
+    float **kept;
     // When set (frozen_time_layers): wall seconds each thread spent in each
     // layer, [threads][net->n][2] (forward, backward), accumulated.
     double *layer_seconds;

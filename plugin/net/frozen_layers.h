@@ -6,6 +6,12 @@
 #include "frozen.h"
 
 // frozen_run.c: the slices and the per-thread workspaces (make_frozen_net).
+// Who writes which delta in the backward (n = net->n entries each): assign[i],
+// layer i overwrites its input's delta whole; fused_pool[i], max-pool i hands
+// its gradient to the convolution below; first_writer[i], the first layer
+// whose backward writes layer i's delta (i itself when none does; the top
+// layer for all with dropout or stopbackward, whose writes are not tracked).
+void plan_delta_writes(const network *net, char *assign, char *fused_pool, int *first_writer);
 void make_frozen_slices(frozen_net *f);
 void free_frozen_slices(frozen_net *f);
 // How many slices a batch is cut into on `threads` threads, and the images of the largest.
@@ -19,6 +25,18 @@ double *frozen_bn_part(const frozen_net *f, int layer_index, int slice);
 // The calling thread's convolution workspaces (f->chunk images' worth).
 float *frozen_workspace_cols(const frozen_net *f);
 float *frozen_workspace_rows(const frozen_net *f);
+
+// frozen_buffers.c: outputs and deltas that share memory by their lifetimes.
+typedef struct {
+    int n;              // shared buffers
+    size_t *size;       // floats per image of each
+    int *output, *delta;   // per layer: the shared buffer of its output / delta, -1: its own
+} frozen_buffer_plan;
+// out: the output softmax's index. No sharing with dropout or stopbackward,
+// or with INV_SHARE_BUFFERS=0 in the environment (frozen_share_allowed).
+frozen_buffer_plan plan_frozen_buffers(const network *net, int out, const char *fused_pool, const int *first_writer);
+void free_frozen_buffer_plan(frozen_buffer_plan *p);
+int frozen_share_allowed(void);
 
 // Workspace sizes (floats) the batched convolution needs for layer l.
 size_t frozen_conv_cols(const layer *l);
