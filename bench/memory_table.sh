@@ -8,7 +8,7 @@ T=${TMPDIR:-/tmp}/inv-memory-table
 mkdir -p "$T"
 FLAGS="-I/usr/lib/darknet/include -L/usr/lib/darknet -ldarknet -Wl,-rpath,/usr/lib/darknet"
 cc -O2 -o "$T/random_weights" tests/random_weights.c $FLAGS -lm
-cc -O2 -fopenmp -std=gnu11 -Iplugin -I/usr/include/stb -o "$T/memory_check" bench/memory_check.c \
+cc -O2 -fopenmp -std=gnu11 $(for d in plugin/*/; do printf -- "-I%s " "$d"; done) -I/usr/include/stb -o "$T/memory_check" bench/memory_check.c \
     $(ls build/*.o | grep -v build/main.o) $FLAGS -lopenblas -lstb -lm -lpthread -ldl
 runs=${*:-"darknet19_448:1 darknet19_448:32 resnet50:1 resnet50:16 densenet201:1 densenet201:16 darknet53_448:4"}
 echo "| network | batch | estimate | peak RSS | error |"
