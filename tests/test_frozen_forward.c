@@ -89,7 +89,11 @@ int main(void)
                 memcpy(ref_index[i], net->layers[i].indexes, m * sizeof(int));
             }
         }
+        // Every layer's output kept, to be compared (frozen_buffers.c lets
+        // most of them share memory otherwise).
+        setenv("INV_SHARE_BUFFERS", "0", 1);
         frozen_net *f = make_frozen_net(net, cfg);
+        unsetenv("INV_SHARE_BUFFERS");
         frozen_forward(f, x);
         for (int i = 0; i < net->n; ++i) {
             size_t m = (size_t)net->layers[i].outputs * net->batch;
@@ -123,6 +127,15 @@ int main(void)
             free(ref[i]);
             free(ref_index[i]);
         }
+        // With shared buffers: the same softmax output, bit for bit.
+        size_t m = (size_t)f->classes * net->batch;
+        float *kept = malloc(m * sizeof(float));
+        memcpy(kept, net->layers[f->out].output, m * sizeof(float));
+        free_frozen_net(f);
+        f = make_frozen_net(net, cfg);
+        CHECK(k != 0 || f->nshared > 0, "net 0: no buffer is shared");
+        CHECK(!memcmp(frozen_forward(f, x), kept, m * sizeof(float)), "net %zu: shared buffers change the output", k);
+        free(kept);
         free(ref);
         free(ref_index);
         free(x);

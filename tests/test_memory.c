@@ -54,10 +54,13 @@ int main(void)
     net_memory f = network_memory(cfg, LAYERS_FROZEN), t = network_memory(cfg, LAYERS_TRAIN);
     CHECK(f.cfg_batch == 16 && f.max_batches == 100 && f.c == 1 && f.h == 8 && f.w == 8 && f.classes == 4, "shapes");
     double conv = 8 * 8 * 8, pool = 8 * 4 * 4;
-    // Frozen per image: input and its gradient, the convolution's output and
-    // BN input (its delta is the fused max-pool's), the pool's output, delta
-    // and indexes, the connected's and softmax's outputs and deltas.
-    double fimage = 4 * (2 * 64 + 2 * conv + 3 * pool + 2 * 4 + 2 * 4);
+    // Frozen per image: input and its gradient, the convolution's BN input,
+    // the pool's indexes, the connected's output (the logits), the softmax's
+    // output and delta, and two shared buffers: the convolution's output then
+    // the pool's delta (its gradient, which the fused convolution reads; the
+    // convolution's own delta is never written), and the pool's output then
+    // the connected's delta.
+    double fimage = 4 * (2 * 64 + conv + pool + 4 + 2 * 4 + conv + pool);
     CHECK(fabs(f.per_image - fimage) < 1e-9, "frozen per image %g, expected %g", f.per_image, fimage);
     double params = 8 * 9 + 8 * 6 + 128 * 4 + 4;
     CHECK(fabs(f.fixed - 4 * params) < 1e-9, "frozen fixed %g, expected %g", f.fixed, 4 * params);

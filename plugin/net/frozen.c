@@ -81,11 +81,12 @@ frozen_net *make_frozen_net(network *net, const char *cfg)
             ++f->nbn;
         }
     }
-    make_frozen_slices(f);
+    f->ops = device_ops(net);
+    // Shared output/delta buffers are host memory: the CPU backend's only.
+    make_frozen_slices(f, f->ops == &frozen_cpu_ops);
     register_frozen(f);
     net->train = 0;
     f->gpu = -1;
-    f->ops = device_ops(net);
     f->ops->init(f, cfg);
     return f;
 }

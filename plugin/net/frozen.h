@@ -50,6 +50,15 @@ typedef struct {
     // reading the pool's delta instead of a delta the pool would write
     // (frozen_run.c plans it, frozen_conv.c does it).
     char *fused_pool;
+    // Per layer: the first layer whose backward writes its delta (zeroed
+    // just before, unless overwritten).
+    int *first_writer;
+    // Buffers that outputs and deltas with disjoint lifetimes share
+    // (frozen_buffers.c), and the layers' own buffers set aside meanwhile,
+    // [net->n][2] (output, delta; NULL: not shared).
+    float **shared;
+    int nshared;
+    float **kept;
     // When set (frozen_time_layers): wall seconds each thread spent in each
     // layer, [threads][net->n][2] (forward, backward), accumulated.
     double *layer_seconds;
@@ -79,4 +88,25 @@ void frozen_clear_bn_grad(frozen_net *f);
 // How many slices a batch is cut into on `threads` threads, and the images of
 // the largest (frozen_run.c; memory.c sizes the workspaces with it).
 void frozen_slicing(int batch, int threads, int *nslices, int *chunk);
+
+// Who writes which delta in the backward (n = net->n entries each): assign[i],
+// layer i overwrites its input's delta whole; fused_pool[i], max-pool i hands
+// its gradient to the convolution below; first_writer[i], the first layer
+// whose backward writes layer i's delta (i itself when none does; the top
+// layer for all with dropout or stopbackward, whose writes are not tracked).
+// Shared with memory.c's estimate.
+void plan_delta_writes(const network *net, char *assign, char *fused_pool, int *first_writer);
+
+// frozen_buffers.c: outputs and deltas that share memory by their lifetimes.
+typedef struct {
+    int n;              // shared buffers
+    size_t *size;       // floats per image of each
+    int *output, *delta;   // per layer: the shared buffer of its output / delta, -1: its own
+} frozen_buffer_plan;
+// out: the output softmax's index. No sharing with dropout or stopbackward,
+// or with INV_SHARE_BUFFERS=0 in the environment (frozen_share_allowed).
+frozen_buffer_plan plan_frozen_buffers(const network *net, int out, const char *fused_pool, const int *first_writer);
+void free_frozen_buffer_plan(frozen_buffer_plan *p);
+int frozen_share_allowed(void);
+
 #endif

@@ -26,8 +26,9 @@ extern const frozen_ops frozen_cpu_ops;
 void register_frozen(frozen_net *f);
 void unregister_frozen(frozen_net *f);
 
-// frozen_run.c: the CPU's slices and workspaces (make_frozen_net, free_frozen_net).
-void make_frozen_slices(frozen_net *f);
+// frozen_run.c: the CPU's slices and workspaces (make_frozen_net, free_frozen_net);
+// share_buffers: outputs and deltas share buffers by their lifetimes (frozen_buffers.c).
+void make_frozen_slices(frozen_net *f, int share_buffers);
 void free_frozen_slices(frozen_net *f);
 
 #ifdef GPU

@@ -23,33 +23,66 @@
 // Who writes which delta in the backward: layer i+1 writes layer i's (f->input_delta
 // for layer 0), a shortcut also its source's, a route its inputs'. A delta with
 // one writer that covers it is overwritten (assign); any other is zeroed
-// first (backward_slice). Dropout shares its delta with the layer before, and stopbackward
+// before its first writer runs (backward_slice). Dropout shares its delta with the layer before, and stopbackward
 // leaves earlier deltas unwritten: with either, every delta is zeroed.
-static void plan_delta_writes(frozen_net *f)
+void plan_delta_writes(const network *net, char *assign, char *fused_pool, int *first_writer)
 {
-    network *net = f->net;
     int n = net->n, *writers = xcalloc(n + 1, sizeof(int)), zero_all = 0;   // writers[i + 1]: of layer i's delta
-    f->assign = xcalloc(n, 1);
+    for (int i = 0; i < n; ++i) first_writer[i] = i;
     for (int i = 0; i < n; ++i) {
         layer *l = &net->layers[i];
         if (l->type == DROPOUT || l->stopbackward) zero_all = 1;
-        if (l->type != COST && l->type != DROPOUT) ++writers[i];
-        if (l->type == SHORTCUT) ++writers[l->index + 1];
+        if (l->type != COST && l->type != DROPOUT) {
+            ++writers[i];
+            if (i > 0) first_writer[i - 1] = i;
+        }
+        if (l->type == SHORTCUT) ++writers[l->index + 1], first_writer[l->index] = i;
         if (l->type == ROUTE)
-            for (int k = 0; k < l->n; ++k) ++writers[l->input_layers[k] + 1];
+            for (int k = 0; k < l->n; ++k) ++writers[l->input_layers[k] + 1], first_writer[l->input_layers[k]] = i;
     }
     for (int i = 0; i < n; ++i) {
         layer *l = &net->layers[i];
         int covers = (l->type == CONVOLUTIONAL && conv_covers_input(l)) || (l->type == MAXPOOL && maxpool_covers_input(l)) ||
                      (l->type == CROP && crop_covers_input(l)) || l->type == CONNECTED || l->type == SOFTMAX;
-        f->assign[i] = !zero_all && covers && writers[i] == 1;
+        assign[i] = !zero_all && covers && writers[i] == 1;
+        if (zero_all) first_writer[i] = n - 1;   // zeroed before the first backward
     }
     // A max-pool that alone writes the whole delta of the convolution below
     // it hands its gradient straight to that convolution's backward.
-    f->fused_pool = xcalloc(n, 1);
+    fused_pool[0] = 0;
     for (int i = 1; i < n; ++i)
-        f->fused_pool[i] = f->assign[i] && net->layers[i].type == MAXPOOL && net->layers[i - 1].type == CONVOLUTIONAL;
+        fused_pool[i] = assign[i] && net->layers[i].type == MAXPOOL && net->layers[i - 1].type == CONVOLUTIONAL;
     free(writers);
+}
+
+// Outputs and deltas that frozen_buffers.c lets take turns point into shared
+// buffers, each slice into its own part of them (slices run unsynchronised,
+// each through every layer), and the layers' own buffers are kept aside,
+// untouched, for free_frozen_net to put back before Darknet frees them.
+static void share_buffers(frozen_net *f, int share)
+{
+    network *net = f->net;
+    int n = net->n;
+    f->kept = xcalloc(2 * (size_t)n, sizeof(float *));
+    if (!share) return;
+    frozen_buffer_plan p = plan_frozen_buffers(net, f->out, f->fused_pool, f->first_writer);
+    f->nshared = p.n;
+    f->shared = xcalloc(p.n ? p.n : 1, sizeof(float *));
+    for (int b = 0; b < p.n; ++b) f->shared[b] = xcalloc((size_t)net->batch * p.size[b], sizeof(float));
+    for (int i = 0; i < n; ++i)
+        for (int which = 0; which < 2; ++which) {
+            int b = which ? p.delta[i] : p.output[i];
+            if (b < 0) continue;
+            layer *l = &net->layers[i];
+            float **ptr = which ? &l->delta : &l->output;
+            f->kept[2 * i + which] = *ptr;
+            *ptr = f->shared[b];
+            for (int k = 0; k < f->nslices; ++k) {
+                layer *s = &f->slices[k].layers[i];
+                *(which ? &s->delta : &s->output) = f->shared[b] + (size_t)f->slices[k].b0 * p.size[b];
+            }
+        }
+    free_frozen_buffer_plan(&p);
 }
 
 void frozen_slicing(int batch, int threads, int *nslices, int *chunk)
@@ -61,10 +94,13 @@ void frozen_slicing(int batch, int threads, int *nslices, int *chunk)
     *chunk = (batch + n - 1) / n;
 }
 
-void make_frozen_slices(frozen_net *f)
+void make_frozen_slices(frozen_net *f, int share)
 {
-    plan_delta_writes(f);
     network *net = f->net;
+    f->assign = xcalloc(net->n, 1);
+    f->fused_pool = xcalloc(net->n, 1);
+    f->first_writer = xcalloc(net->n, sizeof(int));
+    plan_delta_writes(net, f->assign, f->fused_pool, f->first_writer);
     int batch = net->batch, threads = omp_get_max_threads(), n, chunk;
     frozen_slicing(batch, threads, &n, &chunk);
     f->threads = threads;
@@ -80,6 +116,7 @@ void make_frozen_slices(frozen_net *f)
         s->layers = f->slice_layers + (size_t)k * net->n;
         for (int i = 0; i < net->n; ++i) s->layers[i] = layer_images(&net->layers[i], s->b0, s->nb);
     }
+    share_buffers(f, share);
     const char *env = getenv("INV_DIRECT_CONV");
     int direct_allowed = !env || strcmp(env, "0");
     f->direct = xcalloc(net->n, 1);
@@ -106,6 +143,15 @@ void make_frozen_slices(frozen_net *f)
 
 void free_frozen_slices(frozen_net *f)
 {
+    for (int i = 0; i < f->net->n; ++i) {
+        layer *l = &f->net->layers[i];
+        if (f->kept[2 * i]) l->output = f->kept[2 * i];
+        if (f->kept[2 * i + 1]) l->delta = f->kept[2 * i + 1];
+    }
+    for (int b = 0; b < f->nshared; ++b) free(f->shared[b]);
+    free(f->shared);
+    free(f->kept);
+    free(f->first_writer);
     for (int t = 0; t < f->threads; ++t) {
         free(f->cols[t]);
         free(f->rows[t]);
@@ -173,16 +219,18 @@ static void backward_slice(frozen_net *f, int k)
 {
     network orig = slice_network(f, k, f->net->input, f->input_delta);
     // Deltas that the next layer does not overwrite whole are accumulated
-    // into; the output layer's was set by frozen_backward.
+    // into, from zero set just before their first writer runs (a shared
+    // buffer holds another layer's data until then); the output layer's was
+    // set by frozen_backward.
     if (!f->assign[0]) memset(orig.delta, 0, sizeof(float) * (size_t)orig.batch * f->inputs);
-    for (int i = 0; i < orig.n; ++i) {
-        layer *l = &orig.layers[i];
-        int overwritten = i == f->out || (i + 1 < orig.n && f->assign[i + 1]);
-        if (!overwritten && l->delta) memset(l->delta, 0, sizeof(float) * l->outputs * l->batch);
-    }
     for (int i = orig.n - 1; i >= 0; --i) {
         layer l = orig.layers[i];
         if (l.stopbackward) break;
+        for (int j = 0; j <= i; ++j) {
+            layer *d = &orig.layers[j];
+            if (f->first_writer[j] != i || !d->delta || j == f->out || (j + 1 < orig.n && f->assign[j + 1])) continue;
+            memset(d->delta, 0, sizeof(float) * d->outputs * d->batch);
+        }
         network n = orig;
         if (i > 0) {
             n.input = orig.layers[i - 1].output;

@@ -99,28 +99,28 @@ static net_memory measure_network(const char *cfg, layer_set use)
     // The network's input (and, frozen, its gradient f->input_delta).
     m.per_image = (m.frozen ? 2 : 1) * F * net->inputs;
     double cols = 0, rows = 0, workspace = 0;
-    // A max-pool that alone writes the whole delta of the convolution below
-    // it hands its gradient to that convolution's backward (frozen_run.c's
-    // fused_pool): the convolution's own delta is never written.
-    int no_fusing = 0;
-    char *read_by_others = xcalloc(net->n, 1);
-    for (int i = 0; i < net->n; ++i) {
-        layer *l = &net->layers[i];
-        if (l->type == DROPOUT || l->stopbackward) no_fusing = 1;
-        if (l->type == SHORTCUT) read_by_others[l->index] = 1;
-        if (l->type == ROUTE)
-            for (int k = 0; k < l->n; ++k) read_by_others[l->input_layers[k]] = 1;
+    // Frozen: the outputs and deltas that take turns in shared buffers
+    // (frozen_buffers.c) count once per buffer; a convolution under a fused
+    // max-pool never writes its delta (frozen_run.c's fused_pool).
+    char *assign = xcalloc(net->n, 1), *fused = xcalloc(net->n, 1);
+    int *first_writer = xcalloc(net->n, sizeof(int));
+    frozen_buffer_plan plan = {0};
+    if (m.frozen) {
+        plan_delta_writes(net, assign, fused, first_writer);
+        plan = plan_frozen_buffers(net, output_layer_index(net), fused, first_writer);
+        for (int b = 0; b < plan.n; ++b) m.per_image += F * plan.size[b];
     }
     for (int i = 0; i < net->n; ++i) {
         layer *l = &net->layers[i];
         double out = l->outputs;
         // What the layer touches per image: its output and delta (a dropout
         // shares both with the layer before; training fills its mask).
-        layer *next = i + 1 < net->n ? &net->layers[i + 1] : NULL;
-        int fused = m.frozen && !no_fusing && l->type == CONVOLUTIONAL && !read_by_others[i] && next &&
-                    next->type == MAXPOOL && maxpool_covers_input(next);
         if (l->type == DROPOUT) m.per_image += m.frozen ? 0 : F * l->inputs;
-        else m.per_image += (fused ? 1 : 2) * F * out;
+        else if (!m.frozen) m.per_image += 2 * F * out;
+        else {
+            int unused_delta = i + 1 < net->n && fused[i + 1];
+            m.per_image += F * out * ((plan.output[i] < 0) + (plan.delta[i] < 0 && !unused_delta));
+        }
         if ((l->type == CONVOLUTIONAL || l->type == CONNECTED) && l->batch_normalize)
             m.per_image += F * out * (m.frozen ? 1 : 2);   // x; x_norm only in training
         if (l->type == MAXPOOL) m.per_image += sizeof(int) * out;
@@ -142,7 +142,10 @@ static net_memory measure_network(const char *cfg, layer_set use)
         if (c1 > cols) cols = c1;
         if (frozen_conv_rows(&one) > rows) rows = frozen_conv_rows(&one);
     }
-    free(read_by_others);
+    if (m.frozen) free_frozen_buffer_plan(&plan);
+    free(assign);
+    free(fused);
+    free(first_writer);
     m.fixed += workspace;
     m.chunk_image = F * (cols + rows);
     m.layer_bytes = (double)net->n * sizeof(layer);

@@ -6,7 +6,8 @@
 //
 // The figures count the memory a run touches (its resident set): Darknet
 // allocates buffers that a frozen network never writes (x_norm, the weight
-// updates), and untouched pages cost nothing.
+// updates, the outputs and deltas it moves into shared buffers), and
+// untouched pages cost nothing.
 #ifndef INV_MEMORY_H
 #define INV_MEMORY_H
 #include <stddef.h>
