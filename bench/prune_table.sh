@@ -34,8 +34,8 @@ sed 's/^images=.*/images=0/' cfg/fmnist-distill.cfg > "$O/pool-only.cfg"
 sed 's/^images=.*/images=0/' cfg/fmnist-adi.cfg > "$O/adi.cfg"   # the same, with [compete]
 sed 's/^lr=.*/lr=0/; /^\[inversion\]/,/^\[/{s/^iterations=.*/iterations=1/}' cfg/fmnist-inversion.cfg > "$O/noise.cfg"
 sed 's/^\[bn_stat\]$/[bn_stat]\nweight=0/; /^\[bn_stat\]/,/^\[/{/^weight=[0-9.]*$/d}' cfg/fmnist-inversion.cfg > "$O/deepdream.cfg"
-pool() {  # tag, inversion cfg: N images (kept between runs of this script)
-    [ -s "$O/$P$1-images/dream.data" ] || ./darknet inversion dream "$2" $T -labels $L -out "$O/$P$1-images" -n "$N" >"$O/$P$1-dream.log" 2>&1
+pool() {  # tag, inversion cfg[, count]: N images (kept between runs of this script)
+    [ -s "$O/$P$1-images/dream.data" ] || ./darknet inversion dream "$2" $T -labels $L -out "$O/$P$1-images" -n "${3:-$N}" >"$O/$P$1-dream.log" 2>&1
 }
 wanted() { case " $ROWS " in *" $1 "*) return 0 ;; esac; return 1; }
 prune() {  # tag, pool data, extra options...
@@ -57,12 +57,16 @@ row() {  # name, tag
 }
 
 lane1() {
-    if wanted nofinetune || wanted di || wanted adi; then pool di cfg/fmnist-distill.cfg; fi
+    if wanted nofinetune || wanted di; then pool di cfg/fmnist-distill.cfg; fi
     prune nofinetune "$O/${P}di-images/dream.data" -round-batches 0 -final-batches 0
     prune di "$O/${P}di-images/dream.data" -round-batches "$RB" -final-batches "$FB"
     if wanted adi; then   # the first half of the DeepInversion pool (targets round robin: balanced)
-        head -n $((N / 2)) "$O/${P}di-images/train.list" > "$O/${P}di-half.list"
-        sed "s|^train=.*|train=$O/${P}di-half.list|" "$O/${P}di-images/dream.data" > "$O/${P}di-half.data"
+        h=$O/${P}di-images
+        # A batch's images depend only on the seed and its index: without the
+        # full pool, dreaming N/2 gives the same first half.
+        [ -s "$h/dream.data" ] || { pool di-half cfg/fmnist-distill.cfg $((N / 2)); h=$O/${P}di-half-images; }
+        head -n $((N / 2)) "$h/train.list" > "$O/${P}di-half.list"
+        sed "s|^train=.*|train=$O/${P}di-half.list|" "$h/dream.data" > "$O/${P}di-half.data"
     fi
     prune adi "$O/${P}di-half.data" -round-batches "$RB" -final-batches "$FB" -adapt "$ADAPT"
     prune real $DATA -round-batches "$RB" -final-batches "$FB"
