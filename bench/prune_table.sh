@@ -6,17 +6,20 @@
 # same schedule on every row but the images it fine-tunes on: none (pruned,
 # no fine-tuning: the importance still comes from DeepInversion images),
 # random noise, DeepDream images ([bn_stat] weight=0), DeepInversion images
-# (cfg/fmnist-distill.cfg), and real training images (the ceiling). The
-# synthetic pools hold N images each, dreamed from the network itself. Rows
-# run in two lanes, one per core.
-# Usage: sh bench/prune_table.sh    (NET=teacher FLOPS=0.5 N=1000 STEP=0.1 RB=20 FB=100
-#        ROWS="nofinetune noise deepdream di real"; pools in out/bench-prune/,
+# (cfg/fmnist-distill.cfg), Adaptive DeepInversion images (the first N/2 of
+# the DeepInversion pool, then ADAPT batches each round synthesized with
+# cfg/fmnist-adi.cfg's [compete] term against the masked network), and real
+# training images (the ceiling). The synthetic pools hold N images each,
+# dreamed from the network itself. Rows run in two lanes, one per core
+# (LANES=1: one after the other).
+# Usage: sh bench/prune_table.sh    (NET=teacher FLOPS=0.5 N=1000 STEP=0.1 RB=20 FB=100 ADAPT=1
+#        ROWS="nofinetune noise deepdream di adi real"; pools in out/bench-prune/,
 #        runs in out/bench-prune/<NET>-f<FLOPS>/, the table on stdout)
 set -eu
 cd "$(dirname "$0")/.."
 make -s darknet data/fmnist/fmnist.data
-FLOPS=${FLOPS:-0.5} N=${N:-1000} STEP=${STEP:-0.1} RB=${RB:-20} FB=${FB:-100} NET=${NET:-teacher}
-ROWS=${ROWS:-nofinetune noise deepdream di real}
+FLOPS=${FLOPS:-0.5} N=${N:-1000} STEP=${STEP:-0.1} RB=${RB:-20} FB=${FB:-100} NET=${NET:-teacher} ADAPT=${ADAPT:-1}
+ROWS=${ROWS:-nofinetune noise deepdream di adi real}
 O=out/bench-prune
 R=$O/$NET-f$FLOPS
 mkdir -p "$R"
@@ -28,17 +31,20 @@ export OPENBLAS_NUM_THREADS=1   # one core per lane
 
 # Prune on a given pool only: no synthesis in the run.
 sed 's/^images=.*/images=0/' cfg/fmnist-distill.cfg > "$O/pool-only.cfg"
+sed 's/^images=.*/images=0/' cfg/fmnist-adi.cfg > "$O/adi.cfg"   # the same, with [compete]
 sed 's/^lr=.*/lr=0/; /^\[inversion\]/,/^\[/{s/^iterations=.*/iterations=1/}' cfg/fmnist-inversion.cfg > "$O/noise.cfg"
 sed 's/^\[bn_stat\]$/[bn_stat]\nweight=0/; /^\[bn_stat\]/,/^\[/{/^weight=[0-9.]*$/d}' cfg/fmnist-inversion.cfg > "$O/deepdream.cfg"
-pool() {  # tag, inversion cfg: N images (kept between runs of this script)
-    [ -s "$O/$P$1-images/dream.data" ] || ./darknet inversion dream "$2" $T -labels $L -out "$O/$P$1-images" -n "$N" >"$O/$P$1-dream.log" 2>&1
+pool() {  # tag, inversion cfg[, count]: N images (kept between runs of this script)
+    [ -s "$O/$P$1-images/dream.data" ] || ./darknet inversion dream "$2" $T -labels $L -out "$O/$P$1-images" -n "${3:-$N}" >"$O/$P$1-dream.log" 2>&1
 }
 wanted() { case " $ROWS " in *" $1 "*) return 0 ;; esac; return 1; }
 prune() {  # tag, pool data, extra options...
     tag=$1 data=$2; shift 2
     wanted "$tag" || return 0
     rm -rf "$R/$tag"
-    /usr/bin/time -f "%e %U %S" -o "$R/time.$tag" ./darknet inversion prune "$O/pool-only.cfg" $T -out "$R/$tag" -flops "$FLOPS" \
+    icfg=$O/pool-only.cfg
+    [ "$tag" != adi ] || icfg=$O/adi.cfg
+    /usr/bin/time -f "%e %U %S" -o "$R/time.$tag" ./darknet inversion prune "$icfg" $T -out "$R/$tag" -flops "$FLOPS" \
         -step "$STEP" -pool "$data" -seed 1 "$@" >"$R/$tag.log" 2>&1 || { echo "$tag failed:"; tail -5 "$R/$tag.log"; exit 1; }
 }
 top1() { ./darknet inversion valid $DATA "$@" 2>/dev/null | sed -n 's/^top-1 \([0-9.]*\)%.*/\1/p'; }
@@ -54,6 +60,15 @@ lane1() {
     if wanted nofinetune || wanted di; then pool di cfg/fmnist-distill.cfg; fi
     prune nofinetune "$O/${P}di-images/dream.data" -round-batches 0 -final-batches 0
     prune di "$O/${P}di-images/dream.data" -round-batches "$RB" -final-batches "$FB"
+    if wanted adi; then   # the first half of the DeepInversion pool (targets round robin: balanced)
+        h=$O/${P}di-images
+        # A batch's images depend only on the seed and its index: without the
+        # full pool, dreaming N/2 gives the same first half.
+        [ -s "$h/dream.data" ] || { pool di-half cfg/fmnist-distill.cfg $((N / 2)); h=$O/${P}di-half-images; }
+        head -n $((N / 2)) "$h/train.list" > "$O/${P}di-half.list"
+        sed "s|^train=.*|train=$O/${P}di-half.list|" "$h/dream.data" > "$O/${P}di-half.data"
+    fi
+    prune adi "$O/${P}di-half.data" -round-batches "$RB" -final-batches "$FB" -adapt "$ADAPT"
     prune real $DATA -round-batches "$RB" -final-batches "$FB"
 }
 lane2() {
@@ -62,7 +77,9 @@ lane2() {
     prune noise "$O/${P}noise-images/dream.data" -round-batches "$RB" -final-batches "$FB"
     prune deepdream "$O/${P}deepdream-images/dream.data" -round-batches "$RB" -final-batches "$FB"
 }
-if [ -z "${REPORT:-}" ]; then   # REPORT=1: only print the table of the runs there are
+if [ -n "${REPORT:-}" ]; then :   # REPORT=1: only print the table of the runs there are
+elif [ "${LANES:-2}" = 1 ]; then lane1; lane2
+else
     lane1 & p1=$!
     lane2 & p2=$!
     wait $p1 && wait $p2
@@ -76,5 +93,7 @@ row "nothing (pruned, no fine-tuning)" nofinetune
 row "random noise ($N images)" noise
 row "DeepDream images ($N)" deepdream
 row "DeepInversion images ($N)" di
+wanted adi && [ -s "$R/adi/pool.list" ] && adi="$((N / 2)) + $(wc -l < "$R/adi/pool.list") against the pruned network"
+row "Adaptive DeepInversion images (${adi:-})" adi
 row "real training images (60,000, the ceiling)" real
 echo "(-flops $FLOPS -step $STEP -round-batches $RB -final-batches $FB; pools made by dream, not counted)"

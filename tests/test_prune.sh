@@ -4,7 +4,9 @@
 # anything is written; a run reaches its FLOP target and writes the smaller
 # cfg and weights, which stock Darknet classifies exactly as the plugin does;
 # a run killed part-way and rerun ends with the same files as an
-# uninterrupted one.
+# uninterrupted one. Adaptive DeepInversion ([compete]): each round adds images
+# synthesized against the masked network, which differ from plain
+# DeepInversion's, and a killed run resumes to the same files.
 cd "$(dirname "$0")/.." || exit 2
 . tests/shlib.sh
 
@@ -108,5 +110,46 @@ else
     check "resumed run: same weights" cmp -s "$T/a/pruned.weights" "$T/b/pruned.weights"
     check "resumed run: same cfg" cmp -s "$T/a/pruned.cfg" "$T/b/pruned.cfg"
     check "resumed run: same log" cmp -s "$T/a/prune.csv" "$T/b/prune.csv"
+fi
+
+# Adaptive DeepInversion: -adapt batches per round against the masked network.
+cp "$T/inv.cfg" "$T/adi.cfg"
+printf '[compete]\nweight=1\ntemperature=3\n' >> "$T/adi.cfg"
+expect_fail "-adapt without [compete]" "-adapt: $T/inv.cfg has no [compete] weight > 0" $PRUNE -out "$T/o" -flops 0.6 -adapt 2
+expect_fail "-adapt 0 with [compete]" "-adapt 0: with [compete] weight > 0" \
+    $DARKNET inversion prune "$T/adi.cfg" "$T/net.cfg" "$T/net.weights" -out "$T/o" -flops 0.6 -adapt 0
+check "refused: nothing written" [ ! -e "$T/o" ]
+ADI="$DARKNET inversion prune $T/adi.cfg $T/net.cfg $T/net.weights -flops 0.6 -adapt 2 $FAST"
+$ADI -out "$T/c" >"$T/c.log" 2>&1
+check "adaptive run finishes" grep -q "prune: $T/c/pruned.cfg" "$T/c.log"
+# Two rounds (1 -> 0.8 -> 0.6) of two batches of 8 after the 16 up front.
+check "adaptive images added each round" [ "$(wc -l < "$T/c/pool.list")" -eq 48 ]
+check "synthesized against the masked network" [ "$(grep -c 'against the masked network' "$T/c.log")" -eq 4 ]
+# The same batches (seeds, targets) without the competition term: plain DeepInversion.
+sed 's/^images=16$/images=48/' "$T/inv.cfg" > "$T/di48.cfg"
+$DARKNET inversion prune "$T/di48.cfg" "$T/net.cfg" "$T/net.weights" -out "$T/d" -flops 0.8 -step 0.2 -round-batches 0 \
+    -final-batches 0 -importance-batches 1 >"$T/d.log" 2>&1
+differ=0
+for k in 16 24 32 40; do
+    f=$(cd "$T/c/pool" && ls "$(printf %07d $k)"_* 2>/dev/null | head -1)
+    [ -n "$f" ] && [ -s "$T/d/pool/$f" ] && ! cmp -s "$T/c/pool/$f" "$T/d/pool/$f" && differ=$((differ + 1))
+done
+check "adaptive images differ from plain DeepInversion ones ($differ of 4)" [ $differ -eq 4 ]
+$ADI -out "$T/e" >"$T/e.log" 2>&1 &
+pid=$!
+i=0
+while [ ! -e "$T/e/backup/masks-0000001.txt" ] && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do sleep 0.02; i=$((i + 1)); done
+kill -KILL $pid 2>/dev/null
+wait $pid 2>/dev/null
+if [ -e "$T/e/pruned.weights" ]; then skip "adaptive resume: the run ended before it could be killed"
+else
+    $ADI -out "$T/e" >"$T/e2.log" 2>&1
+    check "adaptive: resumed" grep -q "resuming from" "$T/e2.log"
+    check "adaptive resumed run: same weights" cmp -s "$T/c/pruned.weights" "$T/e/pruned.weights"
+    check "adaptive resumed run: same log" cmp -s "$T/c/prune.csv" "$T/e/prune.csv"
+    check "adaptive resumed run: same pool" [ "$(sed "s|^$T/c/||" "$T/c/pool.list")" = "$(sed "s|^$T/e/||" "$T/e/pool.list")" ]
+    same=1
+    for f in $(cd "$T/c/pool" && ls); do cmp -s "$T/c/pool/$f" "$T/e/pool/$f" || same=0; done
+    check "adaptive resumed run: same images" [ $same -eq 1 ]
 fi
 summary

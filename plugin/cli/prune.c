@@ -6,7 +6,9 @@
 // between rounds (Darknet's own training, as distill), until the FLOP or
 // filter target; then a final fine-tune, and the masked network is written as
 // the smaller cfg + weights it computes (prune_compact.h). Every round is a
-// resume point.
+// resume point. With [compete] (Adaptive DeepInversion) each round also adds
+// images synthesized against the masked network, where it and the unpruned
+// one disagree.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 #include "inversion.h"
 #include "kd.h"
 #include "labels.h"
+#include "load_frozen.h"
 #include "load_network.h"
 #include "netstate.h"
 #include "pool.h"
@@ -41,7 +44,7 @@ static void prune_help(const char *prog)
 {
     printf("usage: %s inversion prune <inversion.cfg> <cfg> <weights> -out DIR (-flops F | -filters F)\n"
            "                         [-pool DATA] [-valid DATA] [-labels FILE] [-seed S] [-step S] [-lr R]\n"
-           "                         [-round-batches N] [-final-batches N] [-importance-batches N]\n\n"
+           "                         [-round-batches N] [-final-batches N] [-importance-batches N] [-adapt N]\n\n"
            "Prunes a trained classifier without its data: output channels of its BN convolutions are removed\n"
            "by first-order Taylor importance (Molchanov et al., CVPR 2019) measured on images synthesized from\n"
            "the network itself (DeepInversion), a few percent of the cost per round, each round followed by\n"
@@ -61,12 +64,17 @@ static void prune_help(const char *prog)
            "  -lr R          constant learning rate of the fine-tuning; momentum and decay are the cfg's (default 0.01)\n"
            "  -round-batches N       fine-tuning batches after each round (default 100; 0: none)\n"
            "  -final-batches N       fine-tuning batches once the target is reached (default 500; 0: none)\n"
-           "  -importance-batches N  batches the importance is summed over each round (default 10)\n\n"
+           "  -importance-batches N  batches the importance is summed over each round (default 10)\n"
+           "  -adapt N       with [compete] weight > 0: batches synthesized each round, after the masking, against\n"
+           "                 the masked network (default 1)\n\n"
            "Images: [distill] images synthesized with the inversion cfg's settings (as distill does), and/or\n"
            "-pool. Fine-tuning: t^2 KL(unpruned || pruned) at [distill] temperature, batches of the cfg's batch\n"
            "size with [distill] crop and flip. The importance of round 1 is taken on the cross-entropy to the\n"
            "images' classes (the KL to the unpruned network has no gradient there), later rounds on the KL,\n"
-           "averaged with the earlier rounds'.\n\n"
+           "averaged with the earlier rounds'.\n"
+           "Adaptive DeepInversion: with [compete] weight > 0 in the inversion cfg, every round adds -adapt batches\n"
+           "of images to the pool, synthesized with the competition term against the masked network of that round\n"
+           "(images it and the unpruned network disagree on), as distill does against its student.\n\n"
            "Pruned: output channels of [convolutional] layers with batch_normalize=1, groups=1 and an activation\n"
            "with f(0) = 0 (linear, leaky, relu, relie, ramp, tanh, elu, ...), other than the classifier (the last\n"
            "[convolutional] or [connected] layer). Channels added in a [shortcut] are pruned together; channels\n"
@@ -276,7 +284,7 @@ int run_prune(int argc, char **argv)
     if (argc < 6) { prune_help(argv[0]); return 1; }
     const char *icfg = argv[3], *cfg = argv[4], *weights = argv[5];
     const char *with_value[] = {"-out", "-flops", "-filters", "-pool", "-valid", "-labels", "-seed", "-step", "-lr",
-                                "-round-batches", "-final-batches", "-importance-batches", NULL};
+                                "-round-batches", "-final-batches", "-importance-batches", "-adapt", NULL};
     opt_check(argc, argv, 6, with_value, NULL);
     const char *out = opt_str(argc, argv, "-out", NULL);
     if (!out) inv_die("prune needs -out DIR");
@@ -298,7 +306,12 @@ int run_prune(int argc, char **argv)
 
     // Everything is checked before any work or any file.
     inversion_params p = read_inversion_cfg(icfg);
-    if (p.compete_weight > 0) inv_die("%s: [compete] weight needs a separate student; prune synthesizes from the network alone (set it to 0)", icfg);
+    int adaptive = p.compete_weight > 0;
+    int adapt = opt_int(argc, argv, "-adapt", adaptive ? 1 : 0);
+    if (!adaptive && opt_str(argc, argv, "-adapt", NULL))
+        inv_die("-adapt: %s has no [compete] weight > 0; images against the masked network need the competition term", icfg);
+    if (adaptive && adapt < 1)
+        inv_die("-adapt %d: with [compete] weight > 0 (%s) each round synthesizes at least one batch", adapt, icfg);
     if (p.distill_images <= 0 && !pool_data) inv_die("%s: no images to prune on: set [distill] images, or give -pool DATA", icfg);
     prune_run d;
     memset(&d, 0, sizeof d);
@@ -362,10 +375,16 @@ int run_prune(int argc, char **argv)
         free_labelled_set(&ls);
     }
     network *ts = NULL;
-    if (p.distill_images > 0) {
+    frozen_net *competitor = NULL;   // the masked network at the synthesis batch, for [compete]
+    if (p.distill_images > 0 || adaptive) {
         ts = load_checked_network(cfg, weights, p.batch, LAYERS_FROZEN);
         sp.teacher = make_frozen_net(ts, cfg);
-        sp.syn = make_synth(sp.teacher, NULL, &p);
+        if (adaptive) {
+            competitor = load_frozen(cfg, weights, p.batch);
+            sp.competitor = competitor->net;   // takes the masked network's parameters before each batch
+            sp.student = s;
+        }
+        sp.syn = make_synth(sp.teacher, competitor, &p);
     }
     sp.out = out;
     sp.labels = labels.names;
@@ -441,6 +460,11 @@ int run_prune(int argc, char **argv)
             int tot, kf = prune_kept_filters(&d.plan, &tot);
             fprintf(stderr, "prune: round %d masked %d channels: %.2f MFLOP (%.1f%%), %d/%d filters\n", round, masked,
                     prune_flops(&d.plan, s) / 1e6, 100 * prune_flops(&d.plan, s) / flops0, kf, tot);
+            for (int b = 0; b < adapt; ++b) {
+                synth_pool_batch(&sp);
+                fprintf(stderr, "prune: round %d synthesized batch %d/%d against the masked network (pool %d images)\n", round,
+                        b + 1, adapt, d.pool.n);
+            }
             zero_network_updates(s);   // each round's fine-tune starts without momentum
             loss = fine_tune(&d, round_batches, "fine-tune");
         } else {
@@ -492,6 +516,7 @@ int run_prune(int argc, char **argv)
     free_pool(&d.pool);
     free_label_set(&labels);
     if (sp.syn) { free_synth(sp.syn); free_frozen_net(sp.teacher); free_network(ts); }
+    free_loaded_frozen(competitor);
     free_prune_plan(&d.plan);
     free_frozen_net(d.teacher);
     free_network(tn);
