@@ -19,12 +19,11 @@ static void add_block(generator *g, float *x, float *update, size_t n)
 generator *load_generator(const char *cfg, const char *weights, int batch, int classes, int pc, int h, int w,
                           float beta1, float beta2)
 {
-    generator *g = xcalloc(1, sizeof *g);
-    network *net = g->net = load_checked_network(cfg, weights, batch, LAYERS_TRAIN);
-    g->cfg = cfg;
-    g->batch = batch, g->classes = classes, g->pc = pc, g->h = h, g->w = w;
-    g->latent = net->inputs - classes;
-    if (g->latent <= 0)
+    // Every check before the generator's own allocations: a refusal exits
+    // with nothing of the plugin's left unreferenced.
+    network *net = load_checked_network(cfg, weights, batch, LAYERS_TRAIN);
+    int latent = net->inputs - classes;
+    if (latent <= 0)
         inv_die("%s: the generator's input (%d values) must hold a latent vector and the one-hot target (%d classes)", cfg,
                 net->inputs, classes);
     int out = output_layer_index(net);
@@ -37,15 +36,24 @@ generator *load_generator(const char *cfg, const char *weights, int batch, int c
         inv_die("%s: the generator's last layer must be a [convolutional] or [connected] with activation=logistic (pixels in [0,1])", cfg);
     for (int i = 0; i < net->n; ++i) {
         layer *l = &net->layers[i];
-        if (l->type == CONVOLUTIONAL || l->type == CONNECTED) {
-            size_t nw = l->type == CONVOLUTIONAL ? (size_t)l->nweights : (size_t)l->inputs * l->outputs;
-            size_t nb = l->type == CONVOLUTIONAL ? (size_t)l->n : (size_t)l->outputs;
-            add_block(g, l->weights, l->weight_updates, nw);
-            add_block(g, l->biases, l->bias_updates, nb);
-            if (l->batch_normalize) add_block(g, l->scales, l->scale_updates, nb);
-        } else if (l->type != UPSAMPLE && l->type != REORG && l->type != ACTIVE && l->type != MAXPOOL)
+        if (l->type != CONVOLUTIONAL && l->type != CONNECTED && l->type != UPSAMPLE && l->type != REORG && l->type != ACTIVE &&
+            l->type != MAXPOOL)
             inv_die("%s: layer %d is a [%s]; a generator has [connected], [reorg], [upsample], [convolutional], [activation] and [maxpool]",
                     cfg, i, layer_type_name(l->type));
+    }
+    generator *g = xcalloc(1, sizeof *g);
+    g->net = net;
+    g->cfg = cfg;
+    g->batch = batch, g->classes = classes, g->pc = pc, g->h = h, g->w = w;
+    g->latent = latent;
+    for (int i = 0; i < net->n; ++i) {
+        layer *l = &net->layers[i];
+        if (l->type != CONVOLUTIONAL && l->type != CONNECTED) continue;
+        size_t nw = l->type == CONVOLUTIONAL ? (size_t)l->nweights : (size_t)l->inputs * l->outputs;
+        size_t nb = l->type == CONVOLUTIONAL ? (size_t)l->n : (size_t)l->outputs;
+        add_block(g, l->weights, l->weight_updates, nw);
+        add_block(g, l->biases, l->bias_updates, nb);
+        if (l->batch_normalize) add_block(g, l->scales, l->scale_updates, nb);
     }
     g->adam = xcalloc(g->nblocks, sizeof *g->adam);
     for (int k = 0; k < g->nblocks; ++k) g->adam[k] = make_adam(g->blocks[k].n, beta1, beta2, 1e-8f);
