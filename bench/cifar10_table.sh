@@ -14,6 +14,7 @@
 #        (results in out/bench-cifar10/, the tables on stdout)
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 for a in "$@"; do case $a in CIFAR10=*) CIFAR10=${a#CIFAR10=} ;; *) echo "unknown argument: $a" >&2; exit 2 ;; esac; done
 CIFAR10=${CIFAR10:-}
 make -s darknet
@@ -31,11 +32,6 @@ L=cfg/cifar10.labels
 N=$(sed -n 's/^images=//p' cfg/cifar10-distill.cfg | head -1)
 export OPENBLAS_NUM_THREADS=1   # one core per lane
 
-cpu() {  # tag, command...: runs it, adds its CPU seconds to $O/cpu.tag
-    tag=$1; shift
-    /usr/bin/time -f "%U %S" -o "$O/time.$tag" "$@" >>"$O/$tag.log" 2>&1 || { echo "$tag failed:"; tail -5 "$O/$tag.log"; exit 1; }
-    awk '{print $1 + $2}' "$O/time.$tag" >> "$O/cpu.$tag"
-}
 top1() {  # data, cfg, weights [-list LIST]
     ./darknet inversion valid "$@" 2>/dev/null | sed -n 's/^top-1 \([0-9.]*\)%.*/\1/p'
 }
@@ -46,9 +42,9 @@ rm -rf "$O"/cpu.* "$O"/time.* "$O"/*.log "$O"/kd-* "$O"/*-images
 # Train only on a given pool: no synthesis.
 sed 's/^images=.*/images=0/; s/^every=.*/every=0/' cfg/cifar10-distill.cfg > "$O/pool-only.cfg"
 # Random noise: the starting pixels (one iteration at learning rate 0).
-sed 's/^lr=.*/lr=0/; /^\[inversion\]/,/^\[/{s/^iterations=.*/iterations=1/}' cfg/cifar10-inversion.cfg > "$O/noise.cfg"
+noise_cfg cfg/cifar10-inversion.cfg > "$O/noise.cfg"
 # DeepDream: the BN-statistic term off.
-sed 's/^\[bn_stat\]$/[bn_stat]\nweight=0/; /^\[bn_stat\]/,/^\[/{/^weight=[0-9.]*$/d}' cfg/cifar10-inversion.cfg > "$O/deepdream.cfg"
+deepdream_cfg cfg/cifar10-inversion.cfg > "$O/deepdream.cfg"
 grep -A1 '^\[bn_stat\]' "$O/deepdream.cfg" | grep -q 'weight=0' || { echo "could not switch the BN term off" >&2; exit 1; }
 
 lane1() {

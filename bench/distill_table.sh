@@ -9,6 +9,7 @@
 # Usage: sh bench/distill_table.sh          (results in out/bench-distill/)
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 make -s darknet data/fmnist/fmnist.data
 O=out/bench-distill
 mkdir -p "$O"
@@ -19,11 +20,6 @@ L=cfg/fmnist.labels
 N=$(sed -n 's/^images=//p' cfg/fmnist-distill.cfg | head -1)
 export OPENBLAS_NUM_THREADS=1   # one core per lane
 
-cpu() {  # tag, command...: runs it, adds its CPU seconds to $O/cpu.tag
-    tag=$1; shift
-    /usr/bin/time -f "%U %S" -o "$O/time.$tag" "$@" >>"$O/$tag.log" 2>&1 || { echo "$tag failed:"; tail -5 "$O/$tag.log"; exit 1; }
-    awk '{print $1 + $2}' "$O/time.$tag" >> "$O/cpu.$tag"
-}
 top1() { ./darknet inversion valid $DATA $S "$1" 2>/dev/null | sed -n 's/^top-1 \([0-9.]*\)%.*/\1/p'; }
 row() {  # name, synthetic images, tag, weights
     printf '| %-30s | %6s | %6s | %6.0f |\n' "$1" "$2" "$(top1 "$4")" "$(awk '{s += $1} END {print s}' "$O/cpu.$3")"
@@ -32,9 +28,9 @@ rm -rf "$O"/cpu.* "$O"/time.* "$O"/*.log "$O"/kd-* "$O"/*-images
 # Train only on a given pool: no synthesis.
 sed 's/^images=.*/images=0/; s/^every=.*/every=0/' cfg/fmnist-distill.cfg > "$O/pool-only.cfg"
 # Random noise: the starting pixels (one iteration at learning rate 0).
-sed 's/^lr=.*/lr=0/; /^\[inversion\]/,/^\[/{s/^iterations=.*/iterations=1/}' cfg/fmnist-inversion.cfg > "$O/noise.cfg"
+noise_cfg cfg/fmnist-inversion.cfg > "$O/noise.cfg"
 # DeepDream: the BN-statistic term off.
-sed 's/^\[bn_stat\]$/[bn_stat]\nweight=0/; /^\[bn_stat\]/,/^\[/{/^weight=[0-9.]*$/d}' cfg/fmnist-inversion.cfg > "$O/deepdream.cfg"
+deepdream_cfg cfg/fmnist-inversion.cfg > "$O/deepdream.cfg"
 
 lane1() {
     cpu di ./darknet inversion distill cfg/fmnist-distill.cfg $T $S -out "$O/kd-di" -labels $L -seed 1

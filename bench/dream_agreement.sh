@@ -7,13 +7,14 @@
 # Usage: sh bench/dream_agreement.sh [N images per run]   (default: the cfg's)
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 make -s darknet
 N=${1:-}
 OUT=out/bench-agreement
 mkdir -p "$OUT"
 T="cfg/fmnist-teacher.cfg weights/fmnist-teacher.weights"
 R="cfg/fmnist-resnet.cfg weights/fmnist-resnet.weights"
-sed 's/^\[bn_stat\]$/[bn_stat]\nweight=0/; /^\[bn_stat\]/,/^\[/{/^weight=[0-9.]*$/d}' cfg/fmnist-inversion.cfg > "$OUT/deepdream.cfg"
+deepdream_cfg cfg/fmnist-inversion.cfg > "$OUT/deepdream.cfg"
 grep -A1 '^\[bn_stat\]' "$OUT/deepdream.cfg" | grep -q 'weight=0' || { echo "could not switch the BN term off" >&2; exit 1; }
 
 top1() { ./darknet inversion valid "$1/dream.data" $2 $3 2>/dev/null | sed -n 's/^top-1 \([0-9.]*\)%.*/\1/p'; }

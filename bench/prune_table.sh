@@ -17,6 +17,7 @@
 #        runs in out/bench-prune/<NET>-f<FLOPS>/, the table on stdout)
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 make -s darknet data/fmnist/fmnist.data
 FLOPS=${FLOPS:-0.5} N=${N:-1000} STEP=${STEP:-0.1} RB=${RB:-20} FB=${FB:-100} NET=${NET:-teacher} ADAPT=${ADAPT:-1}
 ROWS=${ROWS:-nofinetune noise deepdream di adi real}
@@ -32,8 +33,8 @@ export OPENBLAS_NUM_THREADS=1   # one core per lane
 # Prune on a given pool only: no synthesis in the run.
 sed 's/^images=.*/images=0/' cfg/fmnist-distill.cfg > "$O/pool-only.cfg"
 sed 's/^images=.*/images=0/' cfg/fmnist-adi.cfg > "$O/adi.cfg"   # the same, with [compete]
-sed 's/^lr=.*/lr=0/; /^\[inversion\]/,/^\[/{s/^iterations=.*/iterations=1/}' cfg/fmnist-inversion.cfg > "$O/noise.cfg"
-sed 's/^\[bn_stat\]$/[bn_stat]\nweight=0/; /^\[bn_stat\]/,/^\[/{/^weight=[0-9.]*$/d}' cfg/fmnist-inversion.cfg > "$O/deepdream.cfg"
+noise_cfg cfg/fmnist-inversion.cfg > "$O/noise.cfg"
+deepdream_cfg cfg/fmnist-inversion.cfg > "$O/deepdream.cfg"
 pool() {  # tag, inversion cfg[, count]: N images (kept between runs of this script)
     [ -s "$O/$P$1-images/dream.data" ] || ./darknet inversion dream "$2" $T -labels $L -out "$O/$P$1-images" -n "${3:-$N}" >"$O/$P$1-dream.log" 2>&1
 }
