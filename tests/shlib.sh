@@ -23,6 +23,15 @@ expect_fail() {
 skip() {
     skipped=$((skipped + 1)); echo "skip $1"
 }
+# kill_when_exists PID FILE POLLS STEP: kills (-9) the background run PID as
+# soon as FILE exists (or the run ends, or POLLS polls STEP s apart have
+# passed), and reaps it.
+kill_when_exists() {
+    _kw_pid=$1 _kw_i=0
+    while [ ! -e "$2" ] && [ $_kw_i -lt "$3" ] && kill -0 "$_kw_pid" 2>/dev/null; do sleep "$4"; _kw_i=$((_kw_i + 1)); done
+    kill -KILL "$_kw_pid" 2>/dev/null
+    wait "$_kw_pid" 2>/dev/null
+}
 summary() {
     if [ $skipped -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"
     else echo "$passed passed, $failed failed"; fi

@@ -98,11 +98,7 @@ check "stock Darknet reads pruned.cfg + pruned.weights (stock $stock, plugin $ou
 
 # Exact resume: killed in the final fine-tune (after the rounds' backups), then rerun.
 $PRUNE -out "$T/b" -flops 0.6 $FAST >"$T/b.log" 2>&1 &
-pid=$!
-i=0
-while [ ! -e "$T/b/backup/masks-0000002.txt" ] && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
-kill -KILL $pid 2>/dev/null
-wait $pid 2>/dev/null
+kill_when_exists $! "$T/b/backup/masks-0000002.txt" 600 0.05
 if [ -e "$T/b/pruned.weights" ]; then skip "resume: the run ended before it could be killed"
 else
     $PRUNE -out "$T/b" -flops 0.6 $FAST >"$T/b2.log" 2>&1
@@ -136,11 +132,7 @@ for k in 16 24 32 40; do
 done
 check "adaptive images differ from plain DeepInversion ones ($differ of 4)" [ $differ -eq 4 ]
 $ADI -out "$T/e" >"$T/e.log" 2>&1 &
-pid=$!
-i=0
-while [ ! -e "$T/e/backup/masks-0000001.txt" ] && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do sleep 0.02; i=$((i + 1)); done
-kill -KILL $pid 2>/dev/null
-wait $pid 2>/dev/null
+kill_when_exists $! "$T/e/backup/masks-0000001.txt" 600 0.02
 if [ -e "$T/e/pruned.weights" ]; then skip "adaptive resume: the run ended before it could be killed"
 else
     $ADI -out "$T/e" >"$T/e2.log" 2>&1

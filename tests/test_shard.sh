@@ -25,10 +25,7 @@ check "unsharded run" [ -s "$T/one/set/dream.data" ]
 at sh dream -out s0 -shard 0/3 >/dev/null 2>&1
 at sh dream -out s1 -shard 1/3 >/dev/null 2>&1
 (cd "$T/sh" && exec "$D" inversion dream "$T/i.cfg" "$TCFG" "$TW" -labels "$LAB" -out s2 -shard 2/3) >/dev/null 2>&1 &
-pid=$!
-i=0
-while [ ! -e "$T/sh/s2/dream.progress" ] && [ $i -lt 3000 ] && kill -0 $pid 2>/dev/null; do sleep 0.01; i=$((i + 1)); done
-kill -KILL $pid 2>/dev/null; wait $pid 2>/dev/null
+kill_when_exists $! "$T/sh/s2/dream.progress" 3000 0.01
 if [ -e "$T/sh/s2/shard.manifest" ]; then
     skip "a shard killed mid-run (it finished before the kill)"
 else
