@@ -7,30 +7,94 @@
 # (synthesis included). Then the agreement table: images dreamed from the
 # teacher (DeepInversion vs DeepDream) classified by the teacher and by an
 # independently trained network of another architecture (cfg/cifar10-vgg.cfg).
-# Networks missing from weights/ are trained first (make cifar-teacher,
-# cifar-vgg, cifar-student-real). Rows run in two lanes, one per core; the
-# whole takes a few hours on two cores.
+#
+# Rows run in two lanes, one core each; networks missing from weights/ are
+# trained in the second lane (make cifar-student-real, cifar-vgg). The KD rows
+# train the student for KD_BATCHES batches of 128 (default 1000: the student's
+# own 4500 would take about an hour per row here); Adaptive DeepInversion
+# spreads its synthesis over that schedule. About two hours on two cores.
+# Rows are kept in out/bench-cifar10/: a rerun skips the finished ones and
+# continues an interrupted one from its backup (FRESH=1 starts over); the
+# tables are printed once every row is done.
 # Usage: sh bench/cifar10_table.sh CIFAR10=<cifar10 folder, .tar.gz or binary version>
-#        (results in out/bench-cifar10/, the tables on stdout)
+#        [KD_BATCHES=1000] [ROWS="student-real vgg di adi noise deepdream kdreal"] [FRESH=1]
 set -eu
 cd "$(dirname "$0")/.."
 . bench/lib.sh
-for a in "$@"; do case $a in CIFAR10=*) CIFAR10=${a#CIFAR10=} ;; *) echo "unknown argument: $a" >&2; exit 2 ;; esac; done
-CIFAR10=${CIFAR10:-}
+CIFAR10=; KD_BATCHES=1000; ROWS="student-real vgg di adi noise deepdream kdreal"; FRESH=0
+for a in "$@"; do
+    case $a in
+        CIFAR10=*) CIFAR10=${a#*=} ;;
+        KD_BATCHES=*) KD_BATCHES=${a#*=} ;;
+        ROWS=*) ROWS=${a#*=} ;;
+        FRESH=*) FRESH=${a#*=} ;;
+        *) echo "unknown argument: $a" >&2; exit 2 ;;
+    esac
+done
 make -s darknet
 [ -s data/cifar10/cifar10.data ] || make -s data/cifar10/cifar10.data CIFAR10="$CIFAR10"
-for w in teacher vgg student-real; do
-    [ -s weights/cifar10-$w.weights ] || make -s cifar-$w CIFAR10="$CIFAR10"
-done
+[ -s weights/cifar10-teacher.weights ] || make -s cifar-teacher CIFAR10="$CIFAR10"
 O=out/bench-cifar10
+[ "$FRESH" = 1 ] && rm -rf "$O"
 mkdir -p "$O"
 T="cfg/cifar10-teacher.cfg weights/cifar10-teacher.weights"
 V="cfg/cifar10-vgg.cfg weights/cifar10-vgg.weights"
-S=cfg/cifar10-student.cfg
+S=$O/student.cfg
 DATA=data/cifar10/cifar10.data
 L=cfg/cifar10.labels
 N=$(sed -n 's/^images=//p' cfg/cifar10-distill.cfg | head -1)
 export OPENBLAS_NUM_THREADS=1   # one core per lane
+
+# The KD rows' student: cfg/cifar10-student.cfg on KD_BATCHES batches.
+sed "s/^max_batches=.*/max_batches=$KD_BATCHES/" cfg/cifar10-student.cfg > "$S"
+# Train only on a given pool: no synthesis.
+sed 's/^images=.*/images=0/; s/^every=.*/every=0/' cfg/cifar10-distill.cfg > "$O/pool-only.cfg"
+# Adaptive DeepInversion: the batches after the up-front ones spread evenly
+# over the KD schedule.
+every=$(awk -F= -v kd="$KD_BATCHES" '/^\[/ {s = $0}
+    s == "[inversion]" && $1 == "batch" {b = $2}
+    s == "[distill]" && $1 == "images" {i = $2}
+    s == "[distill]" && $1 == "max_images" {m = $2}
+    END {print int(kd / ((m - i) / b + 1))}' cfg/cifar10-adi.cfg)
+sed "s/^every=.*/every=$every/" cfg/cifar10-adi.cfg > "$O/adi.cfg"
+# Random noise: the starting pixels (one iteration at learning rate 0).
+noise_cfg cfg/cifar10-inversion.cfg > "$O/noise.cfg"
+# DeepDream: the BN-statistic term off.
+deepdream_cfg cfg/cifar10-inversion.cfg > "$O/deepdream.cfg"
+grep -A1 '^\[bn_stat\]' "$O/deepdream.cfg" | grep -q 'weight=0' || { echo "could not switch the BN term off" >&2; exit 1; }
+
+row_student_real() { [ -s weights/cifar10-student-real.weights ] || make -s cifar-student-real CIFAR10="$CIFAR10" >"$O/student-real.log" 2>&1; }
+row_vgg() { [ -s weights/cifar10-vgg.weights ] || make -s cifar-vgg CIFAR10="$CIFAR10" >"$O/vgg.log" 2>&1; }
+row_di() { cpu di ./darknet inversion distill cfg/cifar10-distill.cfg $T $S -out "$O/kd-di" -labels $L -seed 1; }
+row_adi() { cpu adi ./darknet inversion distill "$O/adi.cfg" $T $S -out "$O/kd-adi" -labels $L -seed 1; }
+row_noise() {
+    cpu noise ./darknet inversion dream "$O/noise.cfg" $T -labels $L -out "$O/noise-images" -n "$N"
+    cpu noise ./darknet inversion distill "$O/pool-only.cfg" $T $S -out "$O/kd-noise" -pool "$O/noise-images/dream.data" -seed 1
+}
+row_deepdream() {
+    cpu deepdream ./darknet inversion dream "$O/deepdream.cfg" $T -labels $L -out "$O/deepdream-images" -n "$N"
+    cpu deepdream ./darknet inversion distill "$O/pool-only.cfg" $T $S -out "$O/kd-deepdream" -pool "$O/deepdream-images/dream.data" -seed 1
+}
+row_kdreal() { cpu kdreal ./darknet inversion distill "$O/pool-only.cfg" $T $S -out "$O/kd-real" -pool $DATA -seed 1; }
+
+# Each wanted row of a lane that has not finished yet; done.ROW marks a finished one.
+lane() {
+    for r in "$@"; do
+        case " $ROWS " in *" $r "*) ;; *) continue ;; esac
+        [ -e "$O/done.$r" ] && continue
+        echo "row $r: started $(date +%H:%M)"
+        "row_$(echo "$r" | tr - _)"
+        touch "$O/done.$r"
+        echo "row $r: done $(date +%H:%M)"
+    done
+}
+lane di adi noise & p1=$!
+lane student-real vgg deepdream kdreal & p2=$!
+wait $p1 && wait $p2
+
+missing=
+for r in student-real vgg di adi noise deepdream kdreal; do [ -e "$O/done.$r" ] || missing="$missing $r"; done
+[ -z "$missing" ] || { echo "rows not run yet:$missing (rerun with them in ROWS= for the tables)"; exit 0; }
 
 top1() {  # data, cfg, weights [-list LIST]
     ./darknet inversion valid "$@" 2>/dev/null | sed -n 's/^top-1 \([0-9.]*\)%.*/\1/p'
@@ -38,41 +102,18 @@ top1() {  # data, cfg, weights [-list LIST]
 row() {  # name, synthetic images, tag, weights
     printf '| %-30s | %6s | %6s | %6.0f |\n' "$1" "$2" "$(top1 $DATA $S "$4")" "$(awk '{s += $1} END {print s}' "$O/cpu.$3")"
 }
-rm -rf "$O"/cpu.* "$O"/time.* "$O"/*.log "$O"/kd-* "$O"/*-images
-# Train only on a given pool: no synthesis.
-sed 's/^images=.*/images=0/; s/^every=.*/every=0/' cfg/cifar10-distill.cfg > "$O/pool-only.cfg"
-# Random noise: the starting pixels (one iteration at learning rate 0).
-noise_cfg cfg/cifar10-inversion.cfg > "$O/noise.cfg"
-# DeepDream: the BN-statistic term off.
-deepdream_cfg cfg/cifar10-inversion.cfg > "$O/deepdream.cfg"
-grep -A1 '^\[bn_stat\]' "$O/deepdream.cfg" | grep -q 'weight=0' || { echo "could not switch the BN term off" >&2; exit 1; }
-
-lane1() {
-    cpu di ./darknet inversion distill cfg/cifar10-distill.cfg $T $S -out "$O/kd-di" -labels $L -seed 1
-    cpu noise ./darknet inversion dream "$O/noise.cfg" $T -labels $L -out "$O/noise-images" -n "$N"
-    cpu noise ./darknet inversion distill "$O/pool-only.cfg" $T $S -out "$O/kd-noise" -pool "$O/noise-images/dream.data" -seed 1
-}
-lane2() {
-    cpu adi ./darknet inversion distill cfg/cifar10-adi.cfg $T $S -out "$O/kd-adi" -labels $L -seed 1
-    cpu deepdream ./darknet inversion dream "$O/deepdream.cfg" $T -labels $L -out "$O/deepdream-images" -n "$N"
-    cpu deepdream ./darknet inversion distill "$O/pool-only.cfg" $T $S -out "$O/kd-deepdream" -pool "$O/deepdream-images/dream.data" -seed 1
-    cpu kdreal ./darknet inversion distill "$O/pool-only.cfg" $T $S -out "$O/kd-real" -pool $DATA -seed 1
-}
-lane1 & p1=$!
-lane2 & p2=$!
-wait $p1 && wait $p2
-
 teacher=$(top1 $DATA $T)
 NADI=$(wc -l < "$O/kd-adi/pool.list")
 echo "| student trained on | synthetic images | top-1 % | CPU s |"
 echo "|---|---|---|---|"
-printf '| %-30s | %6s | %6s | %6s |\n' "real data (ceiling)" 0 "$(top1 $DATA $S weights/cifar10-student-real.weights)" "-"
+printf '| %-30s | %6s | %6s | %6s |\n' "real data (ceiling)" 0 "$(top1 $DATA cfg/cifar10-student.cfg weights/cifar10-student-real.weights)" "-"
 row "KD, real data" 0 kdreal "$O/kd-real/student.weights"
 row "KD, random noise" "$N" noise "$O/kd-noise/student.weights"
 row "KD, DeepDream (bn_stat off)" "$N" deepdream "$O/kd-deepdream/student.weights"
 row "KD, DeepInversion" "$N" di "$O/kd-di/student.weights"
 row "KD, Adaptive DeepInversion" "$NADI" adi "$O/kd-adi/student.weights"
 echo "teacher: $teacher% top-1; second network (cfg/cifar10-vgg.cfg): $(top1 $DATA $V)% top-1"
+echo "KD rows: $KD_BATCHES student batches of 128; real data (ceiling): cfg/cifar10-student.cfg's schedule"
 echo
 # Agreement: the synthetic images above (named by their target class),
 # judged by the teacher and by the second network.
