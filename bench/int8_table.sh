@@ -10,7 +10,11 @@
 #   gaussian        pixels N(0.5, 0.2^2), clipped
 #   uniform         pixels U[0, 1]
 # for each threshold rule (mse, the default; kl; max). Prints a Markdown table
-# and the seconds each source took to make. Usage: [NETS=...] sh bench/int8_table.sh
+# and the seconds each source took to make. ACT_BITS=4 (or 2..7): the inputs
+# of every convolution in that many bits instead (weights still int8), a
+# setting where the calibration matters more; the images are the int8 run's
+# (made first if missing), only the thresholds are measured again.
+# Usage: [NETS=...] [ACT_BITS=8] sh bench/int8_table.sh
 #   (N=500, results in out/bench-int8/; about an hour on 2 cores, most of it
 #   ZeroQ's one-image batches)
 set -eu
@@ -18,6 +22,7 @@ cd "$(dirname "$0")/.."
 make -s darknet
 N=${N:-500}
 NETS=${NETS:-fmnist-teacher fmnist-resnet}
+ACT_BITS=${ACT_BITS:-8}
 O=out/bench-int8
 mkdir -p "$O"
 
@@ -28,7 +33,8 @@ for net in $NETS; do
     D=data/$set/$set.data I=cfg/$set-inversion.cfg
     [ -s $D ] || make -s $D
     C=cfg/$net.cfg W=weights/$net.weights
-    echo "## $net: float top-1 $(top1 $C $W)%  (int8 top-1 by calibration source and threshold rule; N=$N)"
+    what="int8"; [ "$ACT_BITS" = 8 ] || what="int8 weights, inputs in $ACT_BITS bits"
+    echo "## $net: float top-1 $(top1 $C $W)%  ($what: top-1 by calibration source and threshold rule; N=$N)"
     echo
     echo "| source | mse | kl | max | seconds to make the images |"
     echo "|---|---|---|---|---|"
@@ -40,15 +46,17 @@ for net in $NETS; do
             *) args="-noise $src" ;;
         esac
         dir=$O/$net-$src
-        # The images once (mse); the other rules re-measure the same list.
+        # The images once (int8, mse); the other rules and bit widths
+        # re-measure the same list.
         [ -s "$dir/ranges.txt" ] || ./darknet inversion calibrate $I $C $W -out "$dir" -n "$N" $args > "$dir.log" 2>&1
         secs=$(sed -n 's/.*images (\([0-9.]*\) s making them).*/\1/p' "$dir.log")
-        row="| $src | $(top1 $C $W -int8 "$dir/ranges.txt")"
-        for rule in kl max; do
-            [ -s "$dir-$rule/ranges.txt" ] ||
-                ./darknet inversion calibrate $I $C $W -out "$dir-$rule" -images "$dir/calibration.txt" -n "$N" \
-                    -threshold $rule > "$dir-$rule.log" 2>&1
-            row="$row | $(top1 $C $W -int8 "$dir-$rule/ranges.txt")"
+        row="| $src"
+        for rule in mse kl max; do
+            case $ACT_BITS:$rule in 8:mse) out=$dir ;; 8:*) out=$dir-$rule ;; *) out=$dir-a$ACT_BITS-$rule ;; esac
+            [ -s "$out/ranges.txt" ] ||
+                ./darknet inversion calibrate $I $C $W -out "$out" -images "$dir/calibration.txt" -n "$N" \
+                    -threshold $rule -act-bits "$ACT_BITS" > "$out.log" 2>&1
+            row="$row | $(top1 $C $W -int8 "$out/ranges.txt")"
         done
         echo "$row | $secs |"
     done

@@ -2,7 +2,8 @@
 # calibrate on the shipped teacher, small: noise, a list, ZeroQ and
 # DeepInversion images each give calibration.txt, ranges.txt (one line per
 # convolution) and the input_calibration line (one value per convolution);
-# valid -int8 reads ranges.txt and the line alone to the same top-1; bad
+# valid -int8 reads ranges.txt and the line alone to the same top-1; with
+# -act-bits 4 the file says so, valid simulates it, no int8 line; bad
 # ranges and bad options are refused naming what is wrong, nothing written.
 cd "$(dirname "$0")/.." || exit 2
 . tests/shlib.sh
@@ -38,7 +39,21 @@ b=$("$DARKNET" inversion valid "$T/dream/dream.data" $TCFG $TW -int8 "$T/noise/i
 check "valid -int8 prints a top-1 ($a)" [ -n "$a" ]
 check "the input_calibration line alone gives the same top-1" [ "$a" = "$b" ]
 
+# Inputs in 4 bits: said in ranges.txt, no int8 line, simulated by valid.
+"$DARKNET" inversion calibrate "$T/inv.cfg" $TCFG $TW -out "$T/noise" -images "$T/noise/calibration.txt" -n 12 -act-bits 4 >/dev/null 2>&1
+check "-act-bits 4: ranges.txt says act_bits = 4, without the int8 line" \
+    sh -c "grep -qx 'act_bits = 4' '$T/noise/ranges.txt' && ! grep -q input_calibration '$T/noise/ranges.txt'"
+check "-act-bits 4: no input_calibration.txt (the earlier int8 one removed)" [ ! -e "$T/noise/input_calibration.txt" ]
+"$DARKNET" inversion valid "$T/dream/dream.data" $TCFG $TW -int8 "$T/noise/ranges.txt" > "$T/valid4.log" 2>/dev/null
+check "valid says the inputs are in 4 bits, and a top-1" \
+    sh -c "grep -q 'as int8 (inputs in 4 bits) with' '$T/valid4.log' && grep -q '^top-1 ' '$T/valid4.log'"
+
 # Bad input.
+sed 's/^act_bits = 4/act_bits = 1/' "$T/noise/ranges.txt" > "$T/bits.txt"
+expect_fail "act_bits out of range" "bits.txt:$(grep -n act_bits "$T/noise/ranges.txt" | cut -d: -f1): act_bits: expected '= B' with B from 2 to 8" \
+    "$DARKNET" inversion valid "$T/dream/dream.data" $TCFG $TW -int8 "$T/bits.txt"
+expect_fail "-act-bits 9" "-act-bits 9: expected 2 to 8" \
+    "$DARKNET" inversion calibrate "$T/inv.cfg" $TCFG $TW -out "$T/bad" -noise uniform -act-bits 9
 sed 's/^2 convolutional [^ ]*/2 convolutional 1 1 1 -3/' "$T/noise/ranges.txt" > "$T/neg.txt"
 expect_fail "a negative threshold" "neg.txt:4: threshold '-3' is not a positive number" \
     "$DARKNET" inversion valid "$T/dream/dream.data" $TCFG $TW -int8 "$T/neg.txt"

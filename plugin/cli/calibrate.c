@@ -6,6 +6,7 @@
 // the image list int8 tools read, the ranges, and the `input_calibration`
 // line of Darknet's int8 forks; `valid -int8 DIR/ranges.txt` measures the
 // simulated int8 network.
+#include <errno.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,8 @@
 static void calibrate_help(const char *prog)
 {
     printf("usage: %s inversion calibrate <inversion.cfg> <cfg> <weights> -out DIR [-n N] [-method M]\n"
-           "                             [-images LIST | -noise gaussian|uniform] [-threshold kl|mse|max] [-seed S]\n\n"
+           "                             [-images LIST | -noise gaussian|uniform] [-threshold kl|mse|max]\n"
+           "                             [-act-bits B] [-seed S]\n\n"
            "Int8 calibration without the training data: calibration images are synthesized from the\n"
            "network, then every convolution's input range is measured on them: its largest |x|, the\n"
            "threshold that loses the least information in 127 levels (KL / entropy calibration, as\n"
@@ -45,6 +47,9 @@ static void calibrate_help(const char *prog)
            "  -noise K      calibrate on noise instead: gaussian (each pixel N(0.5, 0.2^2) clipped to [0, 1])\n"
            "                or uniform (U[0, 1])\n"
            "  -threshold R  the threshold ranges.txt and input_calibration use: mse (default), kl or max\n"
+           "  -act-bits B   thresholds for inputs quantized to B bits (2..8, default 8) with the weights still\n"
+           "                int8: a harder setting, where the calibration matters more. ranges.txt then says\n"
+           "                act_bits = B (valid -int8 simulates it) and has no input_calibration line\n"
            "  -seed S       random seed (default 1)\n"
            "The inversion cfg's [bn_stat], [prior], [adam], [augment] and iterations apply to the synthesis;\n"
            "with zeroq, [class] weight and batch are overridden (0 and 1). Not resumable: an interrupted run\n"
@@ -160,7 +165,7 @@ int run_calibrate(int argc, char **argv)
     if (wants_help(argc, argv)) { calibrate_help(argv[0]); return 0; }
     if (argc < 6) { calibrate_help(argv[0]); return 1; }
     const char *icfg = argv[3], *cfg = argv[4], *weights = argv[5];
-    const char *with_value[] = {"-out", "-n", "-method", "-images", "-noise", "-threshold", "-seed", NULL};
+    const char *with_value[] = {"-out", "-n", "-method", "-images", "-noise", "-threshold", "-act-bits", "-seed", NULL};
     const char *alone[] = {NULL};
     opt_check(argc, argv, 6, with_value, alone);
     const char *out = opt_str(argc, argv, "-out", NULL);
@@ -176,6 +181,8 @@ int run_calibrate(int argc, char **argv)
     if (noise && strcmp(noise, "gaussian") && strcmp(noise, "uniform"))
         inv_die("-noise %s: expected gaussian or uniform", noise);
     int8_threshold_rule rule = parse_int8_threshold_rule(opt_str(argc, argv, "-threshold", "mse"), "-threshold");
+    int act_bits = opt_int(argc, argv, "-act-bits", 8);
+    if (act_bits < 2 || act_bits > 8) inv_die("-act-bits %d: expected 2 to 8", act_bits);
     if (!images && !noise) read_inversion_cfg(icfg);   // its errors before anything is written
 
     // The network the ranges are measured on (inference mode, like valid).
@@ -199,7 +206,7 @@ int run_calibrate(int argc, char **argv)
     int8_calibrator *cal = make_int8_calibrator(net);
     int8_calibrator_pass(cal, set.x, set.n, 0);
     int8_calibrator_pass(cal, set.x, set.n, 1);
-    int8_ranges r = int8_calibrator_ranges(cal, rule);
+    int8_ranges r = int8_calibrator_ranges(cal, rule, act_bits);
     free_int8_calibrator(cal);
 
     // The list first, the ranges last: ranges.txt says the run finished.
@@ -209,17 +216,24 @@ int run_calibrate(int argc, char **argv)
     for (int i = 0, len = 0; i < ci.n; ++i) len += snprintf(list + len, cap - len, "%s\n", ci.paths[i]);
     snprintf(path, sizeof path, "%s/calibration.txt", out);
     save_text(path, list);
-    char line[16384];
-    format_input_calibration(line, sizeof line - 1, &r);
-    strcat(line, "\n");
+    // The int8 forks' line is for int8 inputs only.
     snprintf(path, sizeof path, "%s/input_calibration.txt", out);
-    save_text(path, line);
+    if (act_bits == 8) {
+        char line[16384];
+        format_input_calibration(line, sizeof line - 1, &r);
+        strcat(line, "\n");
+        save_text(path, line);
+    } else if (unlink(path) && errno != ENOENT) {
+        inv_die("cannot remove %s (an int8 line that ranges.txt no longer matches): %s", path, strerror(errno));
+    }
     snprintf(what, sizeof what, "%s + %s, %d images (%s)", cfg, weights, ci.n,
              images ? images : noise ? (!strcmp(noise, "gaussian") ? "gaussian noise" : "uniform noise") : method);
     snprintf(path, sizeof path, "%s/ranges.txt", out);
     write_int8_ranges(path, &r, what);
-    printf("calibrate: %d convolutional layers from %d images (%.1f s making them); %s/ranges.txt, %s/calibration.txt,"
-           " %s/input_calibration.txt\n", r.n, ci.n, made, out, out, out);
+    printf("calibrate: %d convolutional layers from %d images (%.1f s making them); %s/ranges.txt, %s/calibration.txt",
+           r.n, ci.n, made, out, out);
+    if (act_bits == 8) printf(", %s/input_calibration.txt\n", out);
+    else printf(" (inputs in %d bits: no input_calibration line)\n", act_bits);
 
     free(list);
     free_int8_ranges(&r);

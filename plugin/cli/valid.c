@@ -24,7 +24,8 @@ int run_valid(int argc, char **argv)
                 "  -per-class   per-class lines also for more than 100 classes\n"
                 "  -int8 RANGES the network as an int8 engine runs it, simulated: every convolution's weights\n"
                 "               per output channel and its input at the calibrated threshold in 127 levels\n"
-                "               (RANGES: calibrate's ranges.txt, or a file with an input_calibration = line)\n", argv[0]);
+                "               (RANGES: calibrate's ranges.txt, or a file with an input_calibration = line;\n"
+                "               with calibrate -act-bits B, the inputs in 2^(B-1)-1 levels each side)\n", argv[0]);
         return wants_help(argc, argv) ? 0 : 1;
     }
     const char *with_value[] = {"-list", "-batch", "-int8", NULL};
@@ -44,10 +45,12 @@ int run_valid(int argc, char **argv)
     network *net = load_checked_network(cfg, weights, batch, LAYERS_TRAIN);
     print_network_cost(stderr, net, cfg);
     const char *int8 = opt_str(argc, argv, "-int8", NULL);
-    char name[4200];
-    snprintf(name, sizeof name, "%s%s%s", weights, int8 ? " as int8 with " : "", int8 ? int8 : "");
+    char name[4300];
+    snprintf(name, sizeof name, "%s", weights);
     if (int8) {
         int8_ranges r = read_int8_ranges(int8, net);
+        if (r.act_bits == 8) snprintf(name, sizeof name, "%s as int8 with %s", weights, int8);
+        else snprintf(name, sizeof name, "%s as int8 (inputs in %d bits) with %s", weights, r.act_bits, int8);
         int8_quantize_network(net, &r);
         free_int8_ranges(&r);
     }

@@ -16,7 +16,8 @@ typedef enum { HOOK_MAX, HOOK_HISTOGRAM, HOOK_QUANTIZE } hook_mode;
 typedef struct {
     const float *output;                            // identifies the layer
     void (*forward)(struct layer, struct network);  // Darknet's
-    float scale;                                    // T / 127 (HOOK_QUANTIZE)
+    float scale;                                    // T / qmax (HOOK_QUANTIZE)
+    int qmax;                                       // 127 for int8 (HOOK_QUANTIZE)
     float *scratch;                                 // the quantized input
     float maxabs;
     double *hist;                                   // INT8_BINS (HOOK_HISTOGRAM)
@@ -40,7 +41,7 @@ static void forward_convolutional_int8(layer l, network net)
     size_t n = (size_t)l.inputs * l.batch, seen = observed_values * l.inputs;
     if (seen > n) seen = n;
     if (mode == HOOK_QUANTIZE) {
-        for (size_t i = 0; i < n; ++i) h->scratch[i] = int8_fake_quantize(net.input[i], h->scale);
+        for (size_t i = 0; i < n; ++i) h->scratch[i] = fake_quantize(net.input[i], h->scale, h->qmax);
         net.input = h->scratch;
     } else if (mode == HOOK_MAX) {
         for (size_t i = 0; i < seen; ++i) {
@@ -105,26 +106,27 @@ void int8_restore_forward(network *net)
     nhooks = 0;
 }
 
-float kl_threshold(const double *hist, int bins, float maxabs)
+float kl_threshold(const double *hist, int bins, float maxabs, int qmax)
 {
+    int levels = qmax + 1;
     double total = 0;
     for (int j = 0; j < bins; ++j) total += hist[j];
-    if (total <= 0 || maxabs <= 0 || bins < INT8_LEVELS) return maxabs;
+    if (total <= 0 || maxabs <= 0 || bins < levels) return maxabs;
     double *p = xcalloc(bins, sizeof(double)), *q = xcalloc(bins, sizeof(double));
     double best = INFINITY;
     int best_i = bins;
-    for (int i = INT8_LEVELS; i <= bins; ++i) {
+    for (int i = levels; i <= bins; ++i) {
         // P: the first i bins, the clipped values piled into the last one.
         double outliers = 0, psum = 0;
         for (int j = i; j < bins; ++j) outliers += hist[j];
         for (int j = 0; j < i; ++j) p[j] = hist[j];
         p[i - 1] += outliers;
         for (int j = 0; j < i; ++j) psum += p[j];
-        // Q: the same i bins (unclipped) merged into 128 levels, each level's
+        // Q: the same i bins (unclipped) merged into the levels, each level's
         // count spread evenly over its non-empty bins.
         double qsum = 0;
-        for (int k = 0; k < INT8_LEVELS; ++k) {
-            int start = (int)((long)k * i / INT8_LEVELS), end = (int)((long)(k + 1) * i / INT8_LEVELS);
+        for (int k = 0; k < levels; ++k) {
+            int start = (int)((long)k * i / levels), end = (int)((long)(k + 1) * i / levels);
             double mass = 0;
             int filled = 0;
             for (int j = start; j < end; ++j) { mass += hist[j]; filled += hist[j] != 0; }
@@ -145,19 +147,19 @@ float kl_threshold(const double *hist, int bins, float maxabs)
     return (float)((double)maxabs * best_i / bins);
 }
 
-float mse_threshold(const double *hist, int bins, float maxabs)
+float mse_threshold(const double *hist, int bins, float maxabs, int qmax)
 {
     double total = 0;
     for (int j = 0; j < bins; ++j) total += hist[j];
-    if (total <= 0 || maxabs <= 0 || bins < INT8_LEVELS) return maxabs;
+    if (total <= 0 || maxabs <= 0 || bins <= qmax) return maxabs;
     double width = (double)maxabs / bins, best = INFINITY;
     int best_i = bins;
-    for (int i = INT8_LEVELS; i <= bins; ++i) {
-        double scale = width * i / 127, err = 0;
+    for (int i = qmax + 1; i <= bins; ++i) {
+        double scale = width * i / qmax, err = 0;
         for (int j = 0; j < bins; ++j) {
             if (hist[j] == 0) continue;
             double x = (j + 0.5) * width, q = round(x / scale);
-            q = (q > 127 ? 127 : q) * scale;
+            q = (q > qmax ? qmax : q) * scale;
             err += hist[j] * (x - q) * (x - q);
         }
         if (err < best) { best = err; best_i = i; }
@@ -205,7 +207,7 @@ static int8_ranges make_int8_ranges(int n)
 {
     int m = n ? n : 1;
     int8_ranges r = {n, xcalloc(m, sizeof(int)), xcalloc(m, sizeof(float)), xcalloc(m, sizeof(float)),
-                     xcalloc(m, sizeof(float)), xcalloc(m, sizeof(float))};
+                     xcalloc(m, sizeof(float)), xcalloc(m, sizeof(float)), 8};
     return r;
 }
 
@@ -217,14 +219,17 @@ int8_threshold_rule parse_int8_threshold_rule(const char *s, const char *flag)
     inv_die("%s %s: expected kl, mse or max", flag, s);
 }
 
-int8_ranges int8_calibrator_ranges(const int8_calibrator *c, int8_threshold_rule rule)
+int8_ranges int8_calibrator_ranges(const int8_calibrator *c, int8_threshold_rule rule, int act_bits)
 {
+    if (act_bits < 2 || act_bits > 8) inv_die("internal: %d activation bits", act_bits);
     int8_ranges r = make_int8_ranges(nhooks);
+    r.act_bits = act_bits;
+    int qmax = act_qmax(act_bits);
     for (int i = 0; i < nhooks; ++i) {
         r.layer[i] = c->layers[i];
         r.maxabs[i] = hooks[i].maxabs;
-        r.kl[i] = kl_threshold(hooks[i].hist, INT8_BINS, hooks[i].maxabs);
-        r.mse[i] = mse_threshold(hooks[i].hist, INT8_BINS, hooks[i].maxabs);
+        r.kl[i] = kl_threshold(hooks[i].hist, INT8_BINS, hooks[i].maxabs, qmax);
+        r.mse[i] = mse_threshold(hooks[i].hist, INT8_BINS, hooks[i].maxabs, qmax);
         r.threshold[i] = rule == INT8_THRESHOLD_KL ? r.kl[i] : rule == INT8_THRESHOLD_MSE ? r.mse[i] : r.maxabs[i];
         // An input that was 0 throughout still needs a usable scale.
         if (r.threshold[i] <= 0) r.threshold[i] = 1;
@@ -251,13 +256,15 @@ void write_int8_ranges(const char *path, const int8_ranges *r, const char *what)
 {
     size_t cap = 512 + strlen(what) + (size_t)r->n * 128;
     char *text = xcalloc(cap, 1);
+    int qmax = act_qmax(r->act_bits);
     size_t len = snprintf(text, cap,
                           "# int8 input ranges of every convolution: %s\n"
-                          "# layer type maxabs kl mse threshold multiplier(127/threshold)\n", what);
+                          "# layer type maxabs kl mse threshold multiplier(%d/threshold)\n", what, qmax);
     for (int i = 0; i < r->n; ++i)
         len += snprintf(text + len, cap - len, "%d convolutional %.9g %.9g %.9g %.9g %.9g\n", r->layer[i], r->maxabs[i],
-                        r->kl[i], r->mse[i], r->threshold[i], 127.0 / r->threshold[i]);
-    format_input_calibration(text + len, cap - len, r);
+                        r->kl[i], r->mse[i], r->threshold[i], qmax / r->threshold[i]);
+    if (r->act_bits == 8) format_input_calibration(text + len, cap - len, r);
+    else snprintf(text + len, cap - len, "act_bits = %d", r->act_bits);
     strncat(text, "\n", cap - strlen(text) - 1);
     save_text(path, text);
     free(text);
@@ -300,6 +307,14 @@ int8_ranges read_int8_ranges(const char *path, const network *net)
             }
             if (in_line != want)
                 inv_die("%s:%d: input_calibration has %d values, the network has %d convolutional layers", path, lineno, in_line, want);
+            continue;
+        }
+        if (!strncmp(s, "act_bits", 8)) {
+            char *eq = strchr(s, '='), *end;
+            long b = eq ? strtol(eq + 1, &end, 10) : 0;
+            if (!eq || end == eq + 1 || b < 2 || b > 8)
+                inv_die("%s:%d: act_bits: expected '= B' with B from 2 to 8", path, lineno);
+            r.act_bits = (int)b;
             continue;
         }
         if (*s == '[') continue;   // a cfg: its sections are not ranges
@@ -366,7 +381,8 @@ void int8_quantize_network(network *net, const int8_ranges *r)
         layer *l = &net->layers[layers[i]];
         int per = l->nweights / l->n;
         for (int k = 0; k < l->n; ++k) int8_quantize_weights(l->weights + (size_t)k * per, per);
-        hooks[i].scale = r->threshold[i] / 127.f;
+        hooks[i].qmax = act_qmax(r->act_bits);
+        hooks[i].scale = r->threshold[i] / hooks[i].qmax;
         hooks[i].scratch = xcalloc((size_t)l->inputs * l->batch, sizeof(float));
     }
     free(layers);
