@@ -89,7 +89,7 @@ lane() {
     done
 }
 lane di adi noise & p1=$!
-lane student-real vgg deepdream kdreal & p2=$!
+lane student-real kdreal deepdream vgg & p2=$!
 wait $p1 && wait $p2
 
 missing=
