@@ -262,7 +262,7 @@ void write_int8_ranges(const char *path, const int8_ranges *r, const char *what)
                           "# layer type maxabs kl mse threshold multiplier(%d/threshold)\n", what, qmax);
     for (int i = 0; i < r->n; ++i)
         len += snprintf(text + len, cap - len, "%d convolutional %.9g %.9g %.9g %.9g %.9g\n", r->layer[i], r->maxabs[i],
-                        r->kl[i], r->mse[i], r->threshold[i], qmax / r->threshold[i]);
+                        r->kl[i], r->mse[i], r->threshold[i], (double)qmax / r->threshold[i]);
     if (r->act_bits == 8) format_input_calibration(text + len, cap - len, r);
     else snprintf(text + len, cap - len, "act_bits = %d", r->act_bits);
     strncat(text, "\n", cap - strlen(text) - 1);
