@@ -2,7 +2,8 @@
 # The shipped CIFAR-10 cfgs on stand-in weights (random, BN statistics made to
 # look trained): the networks load at 32x32x3, the student has at least 4x
 # fewer FLOPs than the teacher, every CIFAR-10 inversion cfg runs (shortened)
-# and dreams colour images, distill with the ADI cfg trains the student; and
+# and dreams colour images, distill with the DI, ADI and fast-mode cfgs trains
+# the student (the generator makes colour images); and
 # train's -chart (loss and top-1 per batch, continued by a resumed run).
 cd "$(dirname "$0")/.." || exit 2
 . tests/shlib.sh
@@ -55,7 +56,7 @@ expect_fail "train -chart needs .png" "must end in .png" "$DARKNET" inversion tr
 expect_fail "train -valid-every needs -valid" "needs -valid" "$DARKNET" inversion train "$T/d/dream.data" "$T/student.cfg" \
     -out "$T/x.weights" -valid-every 1
 
-for c in distill adi; do
+for c in distill adi fast; do
     short cfg/cifar10-$c.cfg > "$T/$c.cfg"
     check "distill with cfg/cifar10-$c.cfg" "$DARKNET" inversion distill "$T/$c.cfg" "$T/teacher.cfg" "$T/teacher.weights" \
         "$T/student.cfg" -out "$T/$c" -labels cfg/cifar10.labels >"$T/$c.log" 2>&1
@@ -63,4 +64,7 @@ for c in distill adi; do
     check "distill $c: chart.png written" [ -s "$T/$c/chart.png" ]
 done
 check "ADI: the pool grew during training" [ "$(wc -l < "$T/adi/pool.list")" -gt "$(wc -l < "$T/distill/pool.list")" ]
+check "fast mode: the generator written" [ -s "$T/fast/generator.weights" ]
+first=$(head -1 "$T/fast/pool.list" 2>/dev/null)
+check "fast mode: colour images from the generator" [ "$(png_color_type "$first")" = 2 ]
 summary
