@@ -2,8 +2,9 @@
 # The paper's Table 1 on CIFAR-10, for cfg/cifar10-teacher.cfg ->
 # cfg/cifar10-student.cfg, on the 10,000 real test images: the student trained
 # on real data (the ceiling), KD on real data, and data-free KD on random
-# noise, DeepDream images (BN-statistic term off), DeepInversion images and
-# Adaptive DeepInversion, each row with its synthetic images and CPU seconds
+# noise, DeepDream images (BN-statistic term off), DeepInversion images,
+# Adaptive DeepInversion and fast mode (cfg/cifar10-fast.cfg: a generator that
+# learns to dream), each row with its synthetic images and CPU seconds
 # (synthesis included). Then the agreement table: images dreamed from the
 # teacher (DeepInversion vs DeepDream) classified by the teacher and by an
 # independently trained network of another architecture (cfg/cifar10-vgg.cfg).
@@ -17,11 +18,12 @@
 # continues an interrupted one from its backup (FRESH=1 starts over); the
 # tables are printed once every row is done.
 # Usage: sh bench/cifar10_table.sh CIFAR10=<cifar10 folder, .tar.gz or binary version>
-#        [KD_BATCHES=1000] [ROWS="student-real vgg di adi noise deepdream kdreal"] [FRESH=1]
+#        [KD_BATCHES=1000] [ROWS="student-real vgg di adi noise deepdream kdreal fast"] [FRESH=1]
+#        (the fast row is printed once run; the others are needed for the tables)
 set -eu
 cd "$(dirname "$0")/.."
 . bench/lib.sh
-CIFAR10=; KD_BATCHES=1000; ROWS="student-real vgg di adi noise deepdream kdreal"; FRESH=0
+CIFAR10=; KD_BATCHES=1000; ROWS="student-real vgg di adi noise deepdream kdreal fast"; FRESH=0
 for a in "$@"; do
     case $a in
         CIFAR10=*) CIFAR10=${a#*=} ;;
@@ -75,6 +77,7 @@ row_deepdream() {
     cpu deepdream ./darknet inversion dream "$O/deepdream.cfg" $T -labels $L -out "$O/deepdream-images" -n "$N"
     cpu deepdream ./darknet inversion distill "$O/pool-only.cfg" $T $S -out "$O/kd-deepdream" -pool "$O/deepdream-images/dream.data" -seed 1
 }
+row_fast() { cpu fast ./darknet inversion distill cfg/cifar10-fast.cfg $T $S -out "$O/kd-fast" -labels $L -seed 1; }
 row_kdreal() { cpu kdreal ./darknet inversion distill "$O/pool-only.cfg" $T $S -out "$O/kd-real" -pool $DATA -seed 1; }
 
 # Each wanted row of a lane that has not finished yet; done.ROW marks a finished one.
@@ -89,7 +92,7 @@ lane() {
     done
 }
 lane di adi noise & p1=$!
-lane student-real kdreal deepdream vgg & p2=$!
+lane student-real kdreal deepdream vgg fast & p2=$!
 wait $p1 && wait $p2
 
 missing=
@@ -112,6 +115,7 @@ row "KD, random noise" "$N" noise "$O/kd-noise/student.weights"
 row "KD, DeepDream (bn_stat off)" "$N" deepdream "$O/kd-deepdream/student.weights"
 row "KD, DeepInversion" "$N" di "$O/kd-di/student.weights"
 row "KD, Adaptive DeepInversion" "$NADI" adi "$O/kd-adi/student.weights"
+[ -e "$O/done.fast" ] && row "KD, fast mode (generator)" "$(wc -l < "$O/kd-fast/pool.list")" fast "$O/kd-fast/student.weights"
 echo "teacher: $teacher% top-1; second network (cfg/cifar10-vgg.cfg): $(top1 $DATA $V)% top-1"
 echo "KD rows: $KD_BATCHES student batches of 128; real data (ceiling): cfg/cifar10-student.cfg's schedule"
 echo
