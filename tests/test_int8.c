@@ -137,6 +137,12 @@ static void check_thresholds(void)
     float kl8 = kl_threshold(h, INT8_BINS, 5.f, 127), kl4 = kl_threshold(h, INT8_BINS, 5.f, 7);
     CHECK(mse4 > 2.2f && mse4 < 2.9f && mse8 > 3.5f, "MSE of a Gaussian: %g sigma in 4 bits, %g in 8", mse4, mse8);
     CHECK(kl4 < kl8, "KL of a Gaussian clips harder in 4 bits (%g) than in 8 (%g)", kl4, kl8);
+    // Mostly zeros (a black background after a leaky ReLU): in 7 levels KL
+    // still keeps at least a sixteenth of the range instead of clipping
+    // nearly everything.
+    for (int j = 0; j < INT8_BINS; ++j) h[j] = j == 0 ? 1e7 : 10;
+    float sparse = kl_threshold(h, INT8_BINS, 8.f, 7);
+    CHECK(sparse >= 8.f / 16, "KL of mostly zeros in 4 bits: threshold %g of 8", sparse);
     for (int j = 0; j < INT8_BINS; ++j) h[j] = 0;
     CHECK(kl_threshold(h, INT8_BINS, 0.f, 127) == 0.f && mse_threshold(h, INT8_BINS, 0.f, 127) == 0.f,
           "an empty histogram: the maximum");

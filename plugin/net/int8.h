@@ -41,8 +41,8 @@ typedef enum { INT8_THRESHOLD_KL, INT8_THRESHOLD_MSE, INT8_THRESHOLD_MAX } int8_
 int8_threshold_rule parse_int8_threshold_rule(const char *s, const char *flag);
 
 // The KL-optimal threshold for a histogram of |x| over [0, maxabs] in `bins`
-// bins, quantized to qmax + 1 levels (0..qmax; 127 for int8; bins > qmax);
-// maxabs when the data leave nothing to clip.
+// bins (at least 128), quantized to qmax + 1 levels (0..qmax; 127 for int8),
+// from a sixteenth of maxabs up; maxabs when the data leave nothing to clip.
 float kl_threshold(const double *hist, int bins, float maxabs, int qmax);
 // The threshold with the least squared quantization error over the histogram
 // in qmax levels each side (values at bin centres; clipped ones count their
