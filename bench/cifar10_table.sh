@@ -45,7 +45,7 @@ S=$O/student.cfg
 DATA=data/cifar10/cifar10.data
 L=cfg/cifar10.labels
 N=$(sed -n 's/^images=//p' cfg/cifar10-distill.cfg | head -1)
-export OPENBLAS_NUM_THREADS=1   # one core per lane
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1   # one core per lane
 
 # The KD rows' student: cfg/cifar10-student.cfg on KD_BATCHES batches.
 sed "s/^max_batches=.*/max_batches=$KD_BATCHES/" cfg/cifar10-student.cfg > "$S"
