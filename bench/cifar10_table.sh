@@ -15,8 +15,8 @@
 # own 4500 would take about an hour per row here); Adaptive DeepInversion
 # spreads its synthesis over that schedule. About two hours on two cores.
 # Rows are kept in out/bench-cifar10/: a rerun skips the finished ones and
-# continues an interrupted one from its backup (FRESH=1 starts over); the
-# tables are printed once every row is done.
+# continues an interrupted one from its backup (FRESH=1 starts over); each
+# table is printed once its rows are done.
 # Usage: sh bench/cifar10_table.sh CIFAR10=<cifar10 folder, .tar.gz or binary version>
 #        [KD_BATCHES=1000] [ROWS="student-real vgg di adi noise deepdream kdreal fast"] [FRESH=1]
 #        (the fast row is printed once run; the others are needed for the tables)
@@ -95,9 +95,10 @@ lane di adi noise & p1=$!
 lane student-real kdreal deepdream vgg fast & p2=$!
 wait $p1 && wait $p2
 
-missing=
-for r in student-real vgg di adi noise deepdream kdreal; do [ -e "$O/done.$r" ] || missing="$missing $r"; done
-[ -z "$missing" ] || { echo "rows not run yet:$missing (rerun with them in ROWS= for the tables)"; exit 0; }
+# Each table once its rows are done.
+missing() { m=; for r in "$@"; do [ -e "$O/done.$r" ] || m="$m $r"; done; echo "$m"; }
+m=$(missing student-real di adi noise deepdream kdreal)
+[ -z "$m" ] || { echo "Table 1: rows not run yet:$m (rerun with them in ROWS=)"; exit 0; }
 
 top1() {  # data, cfg, weights [-list LIST]
     ./darknet inversion valid "$@" 2>/dev/null | sed -n 's/^top-1 \([0-9.]*\)%.*/\1/p'
@@ -116,9 +117,11 @@ row "KD, DeepDream (bn_stat off)" "$N" deepdream "$O/kd-deepdream/student.weight
 row "KD, DeepInversion" "$N" di "$O/kd-di/student.weights"
 row "KD, Adaptive DeepInversion" "$NADI" adi "$O/kd-adi/student.weights"
 [ -e "$O/done.fast" ] && row "KD, fast mode (generator)" "$(wc -l < "$O/kd-fast/pool.list")" fast "$O/kd-fast/student.weights"
-echo "teacher: $teacher% top-1; second network (cfg/cifar10-vgg.cfg): $(top1 $DATA $V)% top-1"
-echo "KD rows: $KD_BATCHES student batches of 128; real data (ceiling): cfg/cifar10-student.cfg's schedule"
+echo "teacher: $teacher% top-1; KD rows: $KD_BATCHES student batches of 128; real data (ceiling): cfg/cifar10-student.cfg's schedule"
 echo
+m=$(missing vgg)
+[ -z "$m" ] || { echo "agreement table: rows not run yet:$m (rerun with them in ROWS=)"; exit 0; }
+echo "second network (cfg/cifar10-vgg.cfg): $(top1 $DATA $V)% top-1"
 # Agreement: the synthetic images above (named by their target class),
 # judged by the teacher and by the second network.
 echo "| teacher's images | n | teacher top-1 | vgg top-1 |"
