@@ -3,10 +3,10 @@
 // (assign: overwrites it whole; accumulate: adds to what another reader of
 // the same input put there), the max-pool whose backward the convolution
 // below does (fused), the direct convolution (its portable kernels, on any
-// CPU), 1x1 convolutions as Darknet reads them, BN or not, and every
+// CPU), the Winograd convolution, 1x1 convolutions as Darknet reads them, BN or not, and every
 // activation. Each network has the layer under test and at most a layer or
 // two around it; a failure names the layer and the variant. The plan
-// (frozen_net.assign, fused_pool, direct) is checked too, so that a variant
+// (frozen_net.assign, fused_pool, conv_path) is checked too, so that a variant
 // cannot quietly turn into another. test_gradients.c checks whole networks
 // and every loss term; here the loss is CE + R_feature only.
 #include <math.h>
@@ -19,6 +19,7 @@
 #include "synth.h"
 #include "random_bn.h"
 #include "testlib.h"
+#include "winograd.h"
 
 #define ANY (-1)
 
@@ -30,7 +31,7 @@ typedef struct {
     int at;               // index of the layer under test
     int assign;           // expected frozen_net.assign[at] (ANY: not checked)
     int fused;            // expected fused_pool[at + 1]: the max-pool above it is fused
-    int direct;           // expected direct[at]
+    int path;             // expected conv_path[at] (enum conv_path)
     double tol;           // worst relative error allowed over the directions
 } variant;
 
@@ -67,9 +68,10 @@ static int check_variant(const variant *v)
         plan_ok = 0;
         CHECK(0, "%s: the max-pool above layer %d is %sfused", v->name, v->at, fused ? "" : "not ");
     }
-    if (f->direct[v->at] != v->direct) {
+    if (f->conv_path[v->at] != v->path) {
+        static const char *how[] = {"by im2col + GEMM", "directly", "by Winograd"};
         plan_ok = 0;
-        CHECK(0, "%s: layer %d runs %s", v->name, v->at, f->direct[v->at] ? "directly" : "by im2col + GEMM");
+        CHECK(0, "%s: layer %d runs %s", v->name, v->at, how[(int)f->conv_path[v->at]]);
     }
     if (plan_ok) ++tests_passed;
     inversion_params p = default_inversion_params();
@@ -209,6 +211,29 @@ static const variant variants[] = {
      "[connected]\noutput=5\nactivation=linear\n[dropout]\nprobability=.5\n" OUT, 2, 0, 0, 0, TOL},
 };
 
+// The Winograd convolution, forced on layers smaller than those it takes by
+// default (winograd_applies): even and odd planes (tiles overhanging), BN or
+// not, both ways of writing the input's delta, a fused max-pool above. Four
+// channels in, so that the direct convolution never takes them first.
+#define BASE4 "[convolutional]\nfilters=4\nsize=1\nstride=1\nactivation=linear\n"
+#define RGBA8 "width=8\nheight=8\nchannels=4\n"
+static const variant winograd_variants[] = {
+    {"winograd conv 3x3 tanh assign", RGBA8, "[convolutional]\nfilters=5\nsize=3\nstride=1\npad=1\nactivation=tanh\n" OUT, 0,
+     1, 0, CONV_WINOGRAD, TOL},
+    {"winograd conv 3x3 bn leaky assign, odd plane", "width=7\nheight=5\nchannels=4\n",
+     "[convolutional]\nbatch_normalize=1\nfilters=6\nsize=3\nstride=1\npad=1\nactivation=leaky\n" OUT, 0, 1, 0, CONV_WINOGRAD,
+     KINKED},
+    {"winograd conv 3x3 bn logistic accumulate", RGBA8,
+     BASE4 "[convolutional]\nbatch_normalize=1\nfilters=6\nsize=3\nstride=1\npad=1\nactivation=logistic\n" ADD_BASE OUT, 1,
+     0, 0, CONV_WINOGRAD, TOL},
+    {"winograd conv 3x3 bn leaky + fused maxpool", RGBA8,
+     "[convolutional]\nbatch_normalize=1\nfilters=5\nsize=3\nstride=1\npad=1\nactivation=leaky\n[maxpool]\nsize=2\nstride=2\n"
+     OUT, 0, 1, 1, CONV_WINOGRAD, KINKED},
+    {"winograd conv 3x3 after winograd conv 3x3 (both)", RGBA8,
+     "[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\nstride=1\npad=1\nactivation=tanh\n"
+     "[convolutional]\nbatch_normalize=1\nfilters=5\nsize=3\nstride=1\npad=1\nactivation=tanh\n" OUT, 1, 1, 0, CONV_WINOGRAD, TOL},
+};
+
 // The direct convolution, with the AVX-512 kernels where the CPU has them and
 // with the portable ones everywhere (test_direct_conv.c also compares both
 // with the definition).
@@ -247,5 +272,8 @@ int main(void)
         }
     }
     direct_conv_force_portable(0);
+    winograd_force(1);
+    for (size_t i = 0; i < sizeof winograd_variants / sizeof *winograd_variants; ++i) check_variant(&winograd_variants[i]);
+    winograd_force(0);
     return test_summary();
 }

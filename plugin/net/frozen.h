@@ -43,9 +43,11 @@ typedef struct {
     // passes back (it is that delta's only writer and covers all of it), so
     // that delta is not zeroed first.
     char *assign;
-    // Per layer: the convolution runs directly instead of by im2col + GEMM
-    // (direct_conv.h; INV_DIRECT_CONV=0 in the environment turns it off).
-    char *direct;
+    // Per layer: how the convolution runs (enum conv_path, frozen_layers.h):
+    // directly or by Winograd instead of by im2col + GEMM where the layer's
+    // shape allows (direct_conv.h, winograd.h; INV_DIRECT_CONV=0 and
+    // INV_WINOGRAD=0 in the environment turn them off).
+    char *conv_path;
     // Per layer: a max-pool whose backward the convolution below it does,
     // reading the pool's delta instead of a delta the pool would write
     // (frozen_run.c plans it, frozen_conv.c does it).

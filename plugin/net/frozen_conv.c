@@ -10,6 +10,7 @@
 // rows (GEMM result / gathered delta) [n][batch*out_h*out_w];
 // output, l.delta [batch][n][out_h*out_w]; l.x [n][batch*out_h*out_w] per piece.
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "darknet_internal.h"
@@ -17,6 +18,7 @@
 #include "frozen_layers.h"
 #include "im2col.h"
 #include "simd.h"
+#include "winograd.h"
 
 size_t frozen_conv_cols(const layer *l)
 {
@@ -24,6 +26,24 @@ size_t frozen_conv_cols(const layer *l)
 }
 
 size_t frozen_conv_rows(const layer *l) { return (size_t)l->n * l->batch * l->out_h * l->out_w; }
+
+static int allowed(const char *env)
+{
+    const char *v = getenv(env);
+    return !v || strcmp(v, "0");
+}
+
+enum conv_path conv_path_of(const layer *l)
+{
+    if (direct_conv_applies(l, allowed("INV_DIRECT_CONV"))) return CONV_DIRECT;
+    if (winograd_applies(l, allowed("INV_WINOGRAD"))) return CONV_WINOGRAD;
+    return CONV_GEMM;
+}
+
+size_t conv_work(const layer *l, enum conv_path path)
+{
+    return path == CONV_DIRECT ? direct_conv_work(l) : path == CONV_WINOGRAD ? winograd_work(l) : frozen_conv_cols(l);
+}
 
 // Image b's columns for group g. Darknet's forward reads a 1x1 layer's input
 // directly as a [c][out_h*out_w] matrix (rows out_h*out_w apart, whatever the
@@ -45,11 +65,12 @@ static void gather_columns(const layer *l, const float *input, int g, float *col
 // BN layer run on a slice), adds per channel the sum of x - rolling_mean and of
 // its square: [2][n] doubles, for R_feature.
 INV_SIMD static void forward_conv_piece(const layer *l, const float *input, float *cols, float *rows, double *sums,
-                                        int direct)
+                                        int path)
 {
     int G = l->groups, M = l->n / G, K = l->size * l->size * l->c / G, N = l->out_h * l->out_w, BN = l->batch * N;
     float *result = l->batch_normalize ? l->x : rows;
-    if (direct) forward_direct_conv(l, input, result, cols);
+    if (path == CONV_DIRECT) forward_direct_conv(l, input, result, cols);
+    else if (path == CONV_WINOGRAD) forward_winograd_conv(l, input, result, cols);
     else
         for (int g = 0; g < G; ++g) {
             gather_columns(l, input, g, cols);
@@ -97,7 +118,7 @@ INV_SIMD static void forward_conv_piece(const layer *l, const float *input, floa
 // maxpool_plane_delta takes it) the gradient at the output comes from the
 // pool's delta, a plane at a time in cols, instead of from l.delta.
 INV_SIMD static void backward_conv_piece(const layer *l, const bn_stat_layer *s, float *delta, float *cols, float *rows,
-                                         int assign, int direct, const layer *pool, long first_index)
+                                         int assign, int path, const layer *pool, long first_index)
 {
     int G = l->groups, M = l->n / G, K = l->size * l->size * l->c / G, N = l->out_h * l->out_w, BN = l->batch * N;
     int cg = l->c / G;
@@ -131,8 +152,12 @@ INV_SIMD static void backward_conv_piece(const layer *l, const bn_stat_layer *s,
                 for (int i = 0; i < N; ++i) dst[i] = d[i] * k - (ga + gb * (x[i] - mu));
         }
     if (!delta) return;
-    if (direct) {
+    if (path == CONV_DIRECT) {
         backward_direct_conv(l, rows, delta, assign, cols);
+        return;
+    }
+    if (path == CONV_WINOGRAD) {
+        backward_winograd_conv(l, rows, delta, assign, cols);
         return;
     }
     for (int g = 0; g < G; ++g) {
@@ -159,7 +184,7 @@ void forward_frozen_convolutional(layer l, network net)
     frozen_plan f = frozen_layer_plan(&net);
     for (int b0 = 0; b0 < l.batch; b0 += f.chunk) {
         layer p = layer_images(&l, b0, l.batch - b0 < f.chunk ? l.batch - b0 : f.chunk);
-        forward_conv_piece(&p, net.input + (size_t)b0 * l.inputs, f.cols, f.rows, f.bn_sums, f.direct);
+        forward_conv_piece(&p, net.input + (size_t)b0 * l.inputs, f.cols, f.rows, f.bn_sums, f.conv_path);
     }
 }
 
@@ -171,7 +196,7 @@ void backward_frozen_convolutional(layer l, network net)
         layer p = layer_images(&l, b0, nb), pool;
         if (f.pool_above) pool = layer_images(&net.layers[net.index + 1], b0, nb);
         backward_conv_piece(&p, f.bn, net.delta ? net.delta + (size_t)b0 * l.inputs : NULL, f.cols, f.rows, f.assign,
-                            f.direct, f.pool_above ? &pool : NULL, (long)b0 * l.outputs);
+                            f.conv_path, f.pool_above ? &pool : NULL, (long)b0 * l.outputs);
     }
 }
 

@@ -21,6 +21,10 @@ typedef struct {
     double *work;           // 2 * channels (bn_stat.c)
 } bn_stat_layer;
 
+// How a frozen convolution runs: im2col + GEMM, directly (direct_conv.h), or
+// by Winograd's F(2x2, 3x3) (winograd.h).
+enum conv_path { CONV_GEMM, CONV_DIRECT, CONV_WINOGRAD };
+
 // What the frozen network has planned for layer net->index, as seen from the
 // calling thread and slice (frozen_plan.c).
 typedef struct {
@@ -29,7 +33,7 @@ typedef struct {
     // The backward overwrites all of its input's delta instead of adding to
     // it: it is that delta's only writer and covers it (frozen_net.assign).
     int assign;
-    int direct;             // the convolution runs directly (direct_conv.h)
+    int conv_path;          // how the convolution runs (conv_path)
     int fused_pool;         // a max-pool whose backward the convolution below does
     int pool_above;         // a convolution that does the backward of the max-pool above it
     int chunk;              // images the workspaces hold
@@ -47,6 +51,10 @@ layer layer_images(const layer *l, int b0, int nb);
 
 // Workspace sizes (floats) the batched convolution needs for layer l.
 size_t frozen_conv_cols(const layer *l);
+// How layer l (at its batch) runs; INV_DIRECT_CONV=0 and INV_WINOGRAD=0 in
+// the environment turn those paths off. The columns workspace it needs.
+enum conv_path conv_path_of(const layer *l);
+size_t conv_work(const layer *l, enum conv_path path);
 size_t frozen_conv_rows(const layer *l);
 
 void forward_frozen_convolutional(layer l, network net);

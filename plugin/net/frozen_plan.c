@@ -49,7 +49,7 @@ frozen_plan frozen_layer_plan(const network *net)
     if (!f) inv_die("internal: frozen layer function called on a network that is not frozen");
     int i = net->index, t = omp_get_thread_num();
     bn_stat_layer *s = &f->bn[i];
-    frozen_plan p = {s, NULL, f->assign[i], f->direct[i], f->fused_pool[i], i + 1 < f->net->n && f->fused_pool[i + 1],
+    frozen_plan p = {s, NULL, f->assign[i], f->conv_path[i], f->fused_pool[i], i + 1 < f->net->n && f->fused_pool[i + 1],
                      f->chunk, f->cols[t], f->rows[t], f->gpu_state};
     // Slice k's sums of the layer's BN input.
     if (k >= 0 && s->part) p.bn_sums = s->part + (size_t)k * 2 * s->channels;

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "direct_conv.h"
 #include "frozen_layers.h"
 #include "frozen_ops.h"
 #include "util.h"
@@ -117,16 +116,14 @@ void make_frozen_slices(frozen_net *f, int share)
         for (int i = 0; i < net->n; ++i) s->layers[i] = layer_images(&net->layers[i], s->b0, s->nb);
     }
     share_buffers(f, share);
-    const char *env = getenv("INV_DIRECT_CONV");
-    int direct_allowed = !env || strcmp(env, "0");
-    f->direct = xcalloc(net->n, 1);
+    f->conv_path = xcalloc(net->n, 1);
     size_t cols = 0, rows = 0;
     for (int i = 0; i < net->n; ++i) {
         if (net->layers[i].type != CONVOLUTIONAL) continue;
         layer l = net->layers[i];
         l.batch = f->chunk;
-        f->direct[i] = direct_conv_applies(&l, direct_allowed);
-        size_t need = f->direct[i] ? direct_conv_work(&l) : frozen_conv_cols(&l);
+        f->conv_path[i] = conv_path_of(&l);
+        size_t need = conv_work(&l, f->conv_path[i]);
         if (need > cols) cols = need;
         if (frozen_conv_rows(&l) > rows) rows = frozen_conv_rows(&l);
     }
@@ -162,7 +159,7 @@ void free_frozen_slices(frozen_net *f)
     free(f->slice_layers);
     free(f->assign);
     free(f->fused_pool);
-    free(f->direct);
+    free(f->conv_path);
     free(f->slices);
     free(f->layer_seconds);
 }

@@ -15,7 +15,6 @@
 
 #include "dataset.h"
 #include "device.h"
-#include "direct_conv.h"
 #include "frozen.h"
 #include "frozen_layers.h"
 #include "grid.h"
@@ -138,7 +137,7 @@ static net_memory measure_network(const char *cfg, layer_set use)
         // The frozen convolution's per-thread workspaces (frozen_run.c), per image of a slice.
         layer one = *l;
         one.batch = 1;
-        double c1 = direct_conv_applies(&one, 1) ? direct_conv_work(&one) : frozen_conv_cols(&one);
+        double c1 = conv_work(&one, conv_path_of(&one));
         if (c1 > cols) cols = c1;
         if (frozen_conv_rows(&one) > rows) rows = frozen_conv_rows(&one);
     }
