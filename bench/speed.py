@@ -357,7 +357,8 @@ def main():
         print(f"  {n} thread(s): {peak[n]:.1f} GFLOP/s  (n=3072, kernel {kernel})")
     tconv = torch_conv_kernel()
     direct = "direct AVX-512 convolution for thin layers" if " avx512f" in open("/proc/cpuinfo").read() else "no AVX-512 here: no direct convolution"
-    print(f"== kernels: plugin: OpenBLAS {kernel} sgemm (im2col + gemm), {direct}; PyTorch: {tconv} convolutions, "
+    wino = "Winograd F(2x2,3x3) for 3x3/1 layers of 16+ channels" if os.environ.get("INV_WINOGRAD", "1") != "0" else "no Winograd (INV_WINOGRAD=0)"
+    print(f"== kernels: plugin: OpenBLAS {kernel} sgemm (im2col + gemm; {wino}), {direct}; PyTorch: {tconv} convolutions, "
           f"OpenBLAS {kernel} matmul (OPENBLAS_CORETYPE={kernel} given to both)")
 
     print(f"== timing (image-iterations per second of the full step; each case a fresh process; "
