@@ -8,6 +8,10 @@
 # and evaluate every VALID batches (the evaluations are counted in both); a
 # run stops at its first evaluation at or above the target. The CPU time is
 # read from /proc when the evaluation is printed (polled every 0.2 s).
+# A third lane, KD on the real training images (no synthesis at all: the
+# "KD, real data" ceiling of the distill table), gives the bound on any
+# speed-up on this schedule: DeepInversion's CPU s over its CPU s (BOUND=0
+# leaves it out).
 # Last line: speedup <DeepInversion's CPU s / the generator's>.
 # Usage: sh bench/time_to_student.sh    (TARGET=, VALID=, FAST_CFG= to vary;
 #        results and curves in out/bench-fast/)
@@ -16,7 +20,7 @@ cd "$(dirname "$0")/.."
 make -s darknet data/fmnist/fmnist.data
 O=out/bench-fast
 mkdir -p "$O"
-TARGET=${TARGET:-88.19} VALID=${VALID:-200} FAST_CFG=${FAST_CFG:-cfg/fmnist-fast.cfg}
+TARGET=${TARGET:-88.19} VALID=${VALID:-200} FAST_CFG=${FAST_CFG:-cfg/fmnist-fast.cfg} BOUND=${BOUND:-1}
 T="cfg/fmnist-teacher.cfg weights/fmnist-teacher.weights"
 S=cfg/fmnist-student.cfg
 DATA=data/fmnist/fmnist.data
@@ -24,7 +28,7 @@ L=cfg/fmnist.labels
 TICK=$(getconf CLK_TCK)
 export OPENBLAS_NUM_THREADS=1   # one core per lane
 
-# race TAG ICFG: distills until the first top-1 >= TARGET (or the end);
+# race TAG ICFG [ARGS]: distills until the first top-1 >= TARGET (or the end);
 # $O/TAG.curve gets "batch top1 cpu_s" per evaluation, $O/TAG.result the
 # first line at or above the target ("-" when never reached).
 race() {
@@ -32,7 +36,8 @@ race() {
     sed "s/^valid_every=.*/valid_every=$VALID/" "$2" > "$O/$tag.cfg"
     rm -rf "$O/$tag" "$O/$tag.curve" "$O/$tag.result"
     : > "$O/$tag.curve"
-    ./darknet inversion distill "$O/$tag.cfg" $T $S -out "$O/$tag" -labels $L -valid $DATA -seed 1 >/dev/null 2>"$O/$tag.log" &
+    shift 2
+    ./darknet inversion distill "$O/$tag.cfg" $T $S -out "$O/$tag" -labels $L -valid $DATA -seed 1 "$@" >/dev/null 2>"$O/$tag.log" &
     pid=$!
     seen=0 cpu=0
     while kill -0 $pid 2>/dev/null; do
@@ -56,6 +61,12 @@ race() {
 
 race di cfg/fmnist-distill.cfg & p1=$!
 race fast "$FAST_CFG" & p2=$!
+if [ "$BOUND" = 1 ]; then
+    # Train only on the real pool: no synthesis.
+    sed 's/^images=.*/images=0/; s/^every=.*/every=0/' cfg/fmnist-distill.cfg > "$O/pool-only.cfg"
+    race real "$O/pool-only.cfg" -pool $DATA & p3=$!
+    wait $p3
+fi
 wait $p1; wait $p2
 
 show() {  # name, tag
@@ -76,7 +87,14 @@ echo "| student distilled from | reached | CPU s |"
 echo "|---|---|---|"
 show "DeepInversion ($(sed -n 's/^images=//p' cfg/fmnist-distill.cfg | head -1) images)" di
 show "generator ($(wc -l < "$O/fast/pool.list" | tr -d ' ') images, $FAST_CFG)" fast
+[ "$BOUND" = 1 ] && show "real training images (KD, no synthesis)" real
 a=$(cut -d' ' -f3 "$O/di.result") b=$(cut -d' ' -f3 "$O/fast.result")
+if [ "$BOUND" = 1 ]; then
+    r=$(cut -d' ' -f3 "$O/real.result")
+    if [ -n "$a" ] && [ "$a" != "-" ] && [ -n "$r" ] && [ "$r" != "-" ]; then
+        awk -v a="$a" -v r="$r" 'BEGIN {printf "bound %.2f (no synthesis at all: DeepInversion CPU s / KD on real data)\n", a / r}'
+    fi
+fi
 if [ -n "$a" ] && [ -n "$b" ] && [ "$a" != "-" ] && [ "$b" != "-" ]; then
     awk -v a="$a" -v b="$b" 'BEGIN {printf "speedup %.2f\n", a / b}'
 else

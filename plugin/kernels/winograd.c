@@ -8,8 +8,8 @@
 //
 // Shapes: U [16][n][c] (from weights [n][c][3][3]); V [16][channels in][T];
 // M [16][channels out][T] (the 16 one span() apart); tiles
-// t = (b*th + ty)*tw + tx, th = ceil(h/2), tw = ceil(w/2); the last tile row and column overhang the plane (zeros in,
-// outputs dropped).
+// t = (b*th + ty)*tw + tx, th = ceil(h/2), tw = ceil(w/2): the last tile row
+// and column overhang the plane (zeros in, outputs dropped).
 #include <stdlib.h>
 #include <string.h>
 

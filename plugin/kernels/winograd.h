@@ -4,8 +4,10 @@
 // from a 4x4 tile of its input with 16 multiplications per (filter, channel)
 // pair instead of 36, as 16 GEMMs of [filters] x [channels] x [tiles].
 // The multiplications are what the im2col GEMM spends its time on, so the
-// deep 3x3 layers of ResNets and Darknet's classifiers run about twice as
-// fast; the input and output transforms are a few additions per value. The
+// 3x3 layers of ResNets and Darknet's classifiers run 1.2-1.6x as fast here
+// (bench/SPEED.md); the input and output transforms are a few additions per
+// value, but they stream the tiles through memory, so small planes (7x7:
+// overhanging tiles, few of them per filter transform) are left to GEMM. The
 // input gradient is the same algorithm: the correlation of the output's
 // gradient with the filters turned by 180 degrees and transposed, whose
 // transform is the forward one with rows and columns 0 and 3 swapped.
