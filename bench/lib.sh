@@ -14,3 +14,35 @@ cpu() {
     /usr/bin/time -f "%U %S" -o "$O/time.$tag" "$@" >>"$O/$tag.log" 2>&1 || { echo "$tag failed:"; tail -5 "$O/$tag.log"; exit 1; }
     awk '{print $1 + $2}' "$O/time.$tag" >> "$O/cpu.$tag"
 }
+
+# race TAG ICFG [ARGS]: (time_to_student.sh, cifar10_fast_time.sh; uses O, T, S,
+# L, DATA, TARGET, VALID, TICK) distills until the first top-1 >= TARGET (or the end);
+# $O/TAG.curve gets "batch top1 cpu_s" per evaluation, $O/TAG.result the
+# first line at or above the target ("-" when never reached).
+race() {
+    tag=$1
+    sed "s/^valid_every=.*/valid_every=$VALID/" "$2" > "$O/$tag.cfg"
+    rm -rf "$O/$tag" "$O/$tag.curve" "$O/$tag.result"
+    : > "$O/$tag.curve"
+    shift 2
+    ./darknet inversion distill "$O/$tag.cfg" $T $S -out "$O/$tag" -labels $L -valid $DATA -seed 1 "$@" >/dev/null 2>"$O/$tag.log" &
+    pid=$!
+    seen=0 cpu=0
+    while kill -0 $pid 2>/dev/null; do
+        cpu=$(awk -v t="$TICK" '{print ($14 + $15) / t}' /proc/$pid/stat 2>/dev/null || echo "$cpu")
+        n=$(grep -c 'student top-1' "$O/$tag.log" || true)
+        if [ "$n" -gt "$seen" ]; then
+            grep 'student top-1' "$O/$tag.log" | sed -n "$((seen + 1)),${n}p" |
+                sed 's/^distill: batch \([0-9]*\)  student top-1 \([0-9.]*\)%.*/\1 \2/' |
+                while read -r b t; do echo "$b $t $cpu" >> "$O/$tag.curve"; done
+            seen=$n
+            if awk -v g="$TARGET" '$2 >= g {f = 1} END {exit !f}' "$O/$tag.curve"; then
+                kill $pid 2>/dev/null || true
+                break
+            fi
+        fi
+        sleep 0.2
+    done
+    wait $pid 2>/dev/null || true
+    awk -v g="$TARGET" '$2 >= g {print; f = 1; exit} END {if (!f) print "-"}' "$O/$tag.curve" > "$O/$tag.result"
+}

@@ -17,6 +17,7 @@
 #        results and curves in out/bench-fast/)
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 make -s darknet data/fmnist/fmnist.data
 O=out/bench-fast
 mkdir -p "$O"
@@ -27,37 +28,6 @@ DATA=data/fmnist/fmnist.data
 L=cfg/fmnist.labels
 TICK=$(getconf CLK_TCK)
 export OPENBLAS_NUM_THREADS=1   # one core per lane
-
-# race TAG ICFG [ARGS]: distills until the first top-1 >= TARGET (or the end);
-# $O/TAG.curve gets "batch top1 cpu_s" per evaluation, $O/TAG.result the
-# first line at or above the target ("-" when never reached).
-race() {
-    tag=$1
-    sed "s/^valid_every=.*/valid_every=$VALID/" "$2" > "$O/$tag.cfg"
-    rm -rf "$O/$tag" "$O/$tag.curve" "$O/$tag.result"
-    : > "$O/$tag.curve"
-    shift 2
-    ./darknet inversion distill "$O/$tag.cfg" $T $S -out "$O/$tag" -labels $L -valid $DATA -seed 1 "$@" >/dev/null 2>"$O/$tag.log" &
-    pid=$!
-    seen=0 cpu=0
-    while kill -0 $pid 2>/dev/null; do
-        cpu=$(awk -v t="$TICK" '{print ($14 + $15) / t}' /proc/$pid/stat 2>/dev/null || echo "$cpu")
-        n=$(grep -c 'student top-1' "$O/$tag.log" || true)
-        if [ "$n" -gt "$seen" ]; then
-            grep 'student top-1' "$O/$tag.log" | sed -n "$((seen + 1)),${n}p" |
-                sed 's/^distill: batch \([0-9]*\)  student top-1 \([0-9.]*\)%.*/\1 \2/' |
-                while read -r b t; do echo "$b $t $cpu" >> "$O/$tag.curve"; done
-            seen=$n
-            if awk -v g="$TARGET" '$2 >= g {f = 1} END {exit !f}' "$O/$tag.curve"; then
-                kill $pid 2>/dev/null || true
-                break
-            fi
-        fi
-        sleep 0.2
-    done
-    wait $pid 2>/dev/null || true
-    awk -v g="$TARGET" '$2 >= g {print; f = 1; exit} END {if (!f) print "-"}' "$O/$tag.curve" > "$O/$tag.result"
-}
 
 race di cfg/fmnist-distill.cfg & p1=$!
 race fast "$FAST_CFG" & p2=$!
