@@ -10,7 +10,6 @@
 // M [16][channels out][T] (the 16 one span() apart); tiles
 // t = (b*th + ty)*tw + tx, th = ceil(h/2), tw = ceil(w/2): the last tile row
 // and column overhang the plane (zeros in, outputs dropped).
-#include <stdlib.h>
 #include <string.h>
 
 #include "darknet_internal.h"

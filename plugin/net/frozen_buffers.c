@@ -46,11 +46,7 @@ static int by_start(const void *a, const void *b)
     return x->start != y->start ? (x->start > y->start) - (x->start < y->start) : (x->end > y->end) - (x->end < y->end);
 }
 
-int frozen_share_allowed(void)
-{
-    const char *env = getenv("INV_SHARE_BUFFERS");
-    return !env || strcmp(env, "0");
-}
+int frozen_share_allowed(void) { return env_switch_on("INV_SHARE_BUFFERS"); }
 
 frozen_buffer_plan plan_frozen_buffers(const network *net, int out, const char *fused_pool, const int *first_writer)
 {

@@ -10,7 +10,6 @@
 // rows (GEMM result / gathered delta) [n][batch*out_h*out_w];
 // output, l.delta [batch][n][out_h*out_w]; l.x [n][batch*out_h*out_w] per piece.
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "darknet_internal.h"
@@ -18,6 +17,7 @@
 #include "frozen_layers.h"
 #include "im2col.h"
 #include "simd.h"
+#include "util.h"
 #include "winograd.h"
 
 size_t frozen_conv_cols(const layer *l)
@@ -27,16 +27,10 @@ size_t frozen_conv_cols(const layer *l)
 
 size_t frozen_conv_rows(const layer *l) { return (size_t)l->n * l->batch * l->out_h * l->out_w; }
 
-static int allowed(const char *env)
-{
-    const char *v = getenv(env);
-    return !v || strcmp(v, "0");
-}
-
 enum conv_path conv_path_of(const layer *l)
 {
-    if (direct_conv_applies(l, allowed("INV_DIRECT_CONV"))) return CONV_DIRECT;
-    if (winograd_applies(l, allowed("INV_WINOGRAD"))) return CONV_WINOGRAD;
+    if (direct_conv_applies(l, env_switch_on("INV_DIRECT_CONV"))) return CONV_DIRECT;
+    if (winograd_applies(l, env_switch_on("INV_WINOGRAD"))) return CONV_WINOGRAD;
     return CONV_GEMM;
 }
 

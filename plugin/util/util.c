@@ -86,6 +86,12 @@ float opt_float(int argc, char **argv, const char *flag, float def)
 
 int opt_has(int argc, char **argv, const char *flag) { return find_flag(argc, argv, flag) >= 0; }
 
+int env_switch_on(const char *name)
+{
+    const char *v = getenv(name);
+    return !v || strcmp(v, "0");
+}
+
 static int in_list(const char *s, const char **list)
 {
     for (; list && *list; ++list)

@@ -17,6 +17,8 @@ const char *opt_str(int argc, char **argv, const char *flag, const char *def);
 int opt_int(int argc, char **argv, const char *flag, int def);
 float opt_float(int argc, char **argv, const char *flag, float def);
 int opt_has(int argc, char **argv, const char *flag);
+// An environment switch that is on unless set to 0 (INV_SHARE_BUFFERS, INV_WINOGRAD, ...).
+int env_switch_on(const char *name);
 // Dies naming the first argument from `first` on that is neither a known flag
 // (flags_with_value, flags_alone: NULL-terminated) nor a flag's value.
 void opt_check(int argc, char **argv, int first, const char **flags_with_value, const char **flags_alone);
