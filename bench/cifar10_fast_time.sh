@@ -32,8 +32,7 @@ DATA=data/cifar10/cifar10.data
 L=cfg/cifar10.labels
 TICK=$(getconf CLK_TCK)
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
-top1() { ./darknet inversion valid $DATA "$@" 2>/dev/null | sed -n 's/^top-1 \([0-9.]*\)%.*/\1/p'; }
-di_top1=$(top1 $S $B/kd-di/student.weights)
+di_top1=$(valid_top1 $DATA $S $B/kd-di/student.weights)
 di_cpu=$(awk '{s += $1} END {printf "%.0f", s}' $B/cpu.di)
 [ -n "$TARGET" ] || TARGET=$di_top1
 race fast cfg/cifar10-fast.cfg

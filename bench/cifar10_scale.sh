@@ -10,6 +10,7 @@
 #        results in out/c10-scale/)
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 EXTRA=1000
 for a in "$@"; do
     case $a in
@@ -49,8 +50,7 @@ synth=$(awk '{s += $1 + $2} END {printf "%.0f", s}' "$O/time.s2" "$O/time.s3")
 echo "| DeepInversion images | top-1 % | KD CPU s |"
 echo "|---|---|---|"
 for n in $n0 $n1; do
-    t=$(./darknet inversion valid data/cifar10/cifar10.data $B/student.cfg "$O/kd$n/student.weights" 2>/dev/null |
-        sed -n 's/^top-1 \([0-9.]*\)%.*/\1/p')
-    printf '| %s | %s | %.0f |\n' "$n" "$t" "$(cpu_s "$O/time.kd$n")"
+    printf '| %s | %s | %.0f |\n' "$n" "$(valid_top1 data/cifar10/cifar10.data $B/student.cfg "$O/kd$n/student.weights")" \
+        "$(cpu_s "$O/time.kd$n")"
 done
 echo "the $((2 * EXTRA)) extra images: $synth CPU s to dream"

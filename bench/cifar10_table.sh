@@ -50,7 +50,7 @@ export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1   # one core per lane
 # The KD rows' student: cfg/cifar10-student.cfg on KD_BATCHES batches.
 sed "s/^max_batches=.*/max_batches=$KD_BATCHES/" cfg/cifar10-student.cfg > "$S"
 # Train only on a given pool: no synthesis.
-sed 's/^images=.*/images=0/; s/^every=.*/every=0/' cfg/cifar10-distill.cfg > "$O/pool-only.cfg"
+pool_only_cfg cfg/cifar10-distill.cfg > "$O/pool-only.cfg"
 # Adaptive DeepInversion: the batches after the up-front ones spread evenly
 # over the KD schedule.
 every=$(awk -F= -v kd="$KD_BATCHES" '/^\[/ {s = $0}
@@ -100,17 +100,14 @@ missing() { m=; for r in "$@"; do [ -e "$O/done.$r" ] || m="$m $r"; done; echo "
 m=$(missing student-real di adi noise deepdream kdreal)
 [ -z "$m" ] || { echo "Table 1: rows not run yet:$m (rerun with them in ROWS=)"; exit 0; }
 
-top1() {  # data, cfg, weights [-list LIST]
-    ./darknet inversion valid "$@" 2>/dev/null | sed -n 's/^top-1 \([0-9.]*\)%.*/\1/p'
-}
 row() {  # name, synthetic images, tag, weights
-    printf '| %-30s | %6s | %6s | %6.0f |\n' "$1" "$2" "$(top1 $DATA $S "$4")" "$(awk '{s += $1} END {print s}' "$O/cpu.$3")"
+    printf '| %-30s | %6s | %6s | %6.0f |\n' "$1" "$2" "$(valid_top1 $DATA $S "$4")" "$(awk '{s += $1} END {print s}' "$O/cpu.$3")"
 }
-teacher=$(top1 $DATA $T)
+teacher=$(valid_top1 $DATA $T)
 NADI=$(wc -l < "$O/kd-adi/pool.list")
 echo "| student trained on | synthetic images | top-1 % | CPU s |"
 echo "|---|---|---|---|"
-printf '| %-30s | %6s | %6s | %6s |\n' "real data (ceiling)" 0 "$(top1 $DATA cfg/cifar10-student.cfg weights/cifar10-student-real.weights)" "-"
+printf '| %-30s | %6s | %6s | %6s |\n' "real data (ceiling)" 0 "$(valid_top1 $DATA cfg/cifar10-student.cfg weights/cifar10-student-real.weights)" "-"
 row "KD, real data" 0 kdreal "$O/kd-real/student.weights"
 row "KD, random noise" "$N" noise "$O/kd-noise/student.weights"
 row "KD, DeepDream (bn_stat off)" "$N" deepdream "$O/kd-deepdream/student.weights"
@@ -121,7 +118,7 @@ echo "teacher: $teacher% top-1; KD rows: $KD_BATCHES student batches of 128; rea
 echo
 m=$(missing vgg)
 [ -z "$m" ] || { echo "agreement table: rows not run yet:$m (rerun with them in ROWS=)"; exit 0; }
-echo "second network (cfg/cifar10-vgg.cfg): $(top1 $DATA $V)% top-1"
+echo "second network (cfg/cifar10-vgg.cfg): $(valid_top1 $DATA $V)% top-1"
 # Agreement: the synthetic images above (named by their target class),
 # judged by the teacher and by the second network.
 echo "| teacher's images | n | teacher top-1 | vgg top-1 |"
@@ -129,5 +126,5 @@ echo "|---|---|---|---|"
 for p in "DeepInversion:$O/kd-di/pool.list" "DeepDream (bn_stat off):$O/deepdream-images/train.list"; do
     list=${p#*:}
     printf '| %-24s | %5s | %6s%% | %6s%% |\n' "${p%%:*}" "$(wc -l < "$list")" \
-        "$(top1 $DATA $T -list "$list")" "$(top1 $DATA $V -list "$list")"
+        "$(valid_top1 $DATA $T -list "$list")" "$(valid_top1 $DATA $V -list "$list")"
 done

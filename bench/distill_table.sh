@@ -20,13 +20,13 @@ L=cfg/fmnist.labels
 N=$(sed -n 's/^images=//p' cfg/fmnist-distill.cfg | head -1)
 export OPENBLAS_NUM_THREADS=1   # one core per lane
 
-top1() { ./darknet inversion valid $DATA $S "$1" 2>/dev/null | sed -n 's/^top-1 \([0-9.]*\)%.*/\1/p'; }
+top1() { valid_top1 $DATA $S "$1"; }
 row() {  # name, synthetic images, tag, weights
     printf '| %-30s | %6s | %6s | %6.0f |\n' "$1" "$2" "$(top1 "$4")" "$(awk '{s += $1} END {print s}' "$O/cpu.$3")"
 }
 rm -rf "$O"/cpu.* "$O"/time.* "$O"/*.log "$O"/kd-* "$O"/*-images
 # Train only on a given pool: no synthesis.
-sed 's/^images=.*/images=0/; s/^every=.*/every=0/' cfg/fmnist-distill.cfg > "$O/pool-only.cfg"
+pool_only_cfg cfg/fmnist-distill.cfg > "$O/pool-only.cfg"
 # Random noise: the starting pixels (one iteration at learning rate 0).
 noise_cfg cfg/fmnist-inversion.cfg > "$O/noise.cfg"
 # DeepDream: the BN-statistic term off.
@@ -57,4 +57,4 @@ row "KD, random noise" "$N" noise "$O/kd-noise/student.weights"
 row "KD, DeepDream (bn_stat off)" "$N" deepdream "$O/kd-deepdream/student.weights"
 row "KD, DeepInversion" "$N" di "$O/kd-di/student.weights"
 row "KD, Adaptive DeepInversion" "$NADI" adi "$O/kd-adi/student.weights"
-echo "teacher: $(./darknet inversion valid $DATA $T 2>/dev/null | sed -n 's/^top-1 \([0-9.]*\)%.*/\1/p')% top-1"
+echo "teacher: $(valid_top1 $DATA $T)% top-1"

@@ -17,7 +17,7 @@ R="cfg/fmnist-resnet.cfg weights/fmnist-resnet.weights"
 deepdream_cfg cfg/fmnist-inversion.cfg > "$OUT/deepdream.cfg"
 grep -A1 '^\[bn_stat\]' "$OUT/deepdream.cfg" | grep -q 'weight=0' || { echo "could not switch the BN term off" >&2; exit 1; }
 
-top1() { ./darknet inversion valid "$1/dream.data" $2 $3 2>/dev/null | sed -n 's/^top-1 \([0-9.]*\)%.*/\1/p'; }
+top1() { valid_top1 "$1/dream.data" $2 $3; }
 
 row() {  # name, inversion cfg, from cfg+weights (4 words: cfg weights), judge name
     name=$1 icfg=$2 fcfg=$3 fw=$4

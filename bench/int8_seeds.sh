@@ -13,6 +13,7 @@
 #        sh bench/int8_seeds.sh        (about 25 minutes a seed on 2 cores)
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 N=${N:-500}
 NETS=${NETS:-fmnist-teacher fmnist-resnet}
 SEEDS=${SEEDS:-1 2 3}
@@ -27,11 +28,7 @@ make_images() {
     net=$1 src=$2 seed=$3 set=${1%%-*}
     dir=$(images_dir "$net" "$src" "$seed")
     [ -s "$dir/ranges.txt" ] && return 0
-    case $src in
-        real) args="-images data/$set/train.list" ;;
-        deepinversion | zeroq) args="-method $src" ;;
-        *) args="-noise $src" ;;
-    esac
+    args=$(calibration_args $src $set)
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 ./darknet inversion calibrate cfg/$set-inversion.cfg \
         cfg/$net.cfg weights/$net.weights -out "$dir" -n "$N" -seed "$seed" $args > "$dir.log" 2>&1 ||
         { echo "$dir failed:" >&2; tail -3 "$dir.log" >&2; return 1; }
@@ -54,8 +51,7 @@ top1() {
     [ -s "$out/ranges.txt" ] ||
         ./darknet inversion calibrate cfg/$set-inversion.cfg cfg/$1.cfg weights/$1.weights -out "$out" \
             -images "$dir/calibration.txt" -n "$N" -threshold mse -act-bits "$4" > "$out.log" 2>&1
-    ./darknet inversion valid data/$set/$set.data cfg/$1.cfg weights/$1.weights -int8 "$out/ranges.txt" 2>/dev/null |
-        sed -n 's/^top-1 \([0-9.]*\)%.*/\1/p'
+    valid_top1 data/$set/$set.data cfg/$1.cfg weights/$1.weights -int8 "$out/ranges.txt"
 }
 # stats: "mean ± sd (min–max)" of the numbers on stdin.
 stats() { awk '{ s += $1; q += $1 * $1; if (NR == 1 || $1 < lo) lo = $1; if (NR == 1 || $1 > hi) hi = $1 }
@@ -65,8 +61,7 @@ stats() { awk '{ s += $1; q += $1 * $1; if (NR == 1 || $1 < lo) lo = $1; if (NR 
 nseeds=$(echo $SEEDS | wc -w)
 for net in $NETS; do
     set=${net%%-*}
-    float=$(./darknet inversion valid data/$set/$set.data cfg/$net.cfg weights/$net.weights 2>/dev/null |
-        sed -n 's/^top-1 \([0-9.]*\)%.*/\1/p')
+    float=$(valid_top1 data/$set/$set.data cfg/$net.cfg weights/$net.weights)
     echo "## $net: float top-1 $float%; int8 weights, inputs in B bits, mse thresholds; $nseeds seeds of $N images"
     echo
     head="| source"; rule="|---"

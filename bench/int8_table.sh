@@ -19,6 +19,7 @@
 #   ZeroQ's one-image batches)
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 make -s darknet
 N=${N:-500}
 NETS=${NETS:-fmnist-teacher fmnist-resnet}
@@ -26,7 +27,7 @@ ACT_BITS=${ACT_BITS:-8}
 O=out/bench-int8
 mkdir -p "$O"
 
-top1() { ./darknet inversion valid $D "$@" 2>/dev/null | sed -n 's/^top-1 \([0-9.]*\)%.*/\1/p'; }
+top1() { valid_top1 $D "$@"; }
 
 for net in $NETS; do
     set=${net%%-*}
@@ -39,12 +40,7 @@ for net in $NETS; do
     echo "| source | mse | kl | max | seconds to make the images |"
     echo "|---|---|---|---|---|"
     for src in real deepinversion zeroq gaussian uniform; do
-        case $src in
-            real) args="-images data/$set/train.list" ;;
-            deepinversion) args="-method deepinversion" ;;
-            zeroq) args="-method zeroq" ;;
-            *) args="-noise $src" ;;
-        esac
+        args=$(calibration_args $src $set)
         dir=$O/$net-$src
         # The images once (int8, mse); the other rules and bit widths
         # re-measure the same list.

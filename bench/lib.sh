@@ -1,6 +1,22 @@
 # Sourced by the bench scripts (from the project root): the inversion cfgs
 # their rows derive from a shipped one, and CPU-time accounting.
 
+# Train only on a given pool (-pool): no synthesis, none up front, none later.
+pool_only_cfg() { sed 's/^images=.*/images=0/; s/^every=.*/every=0/' "$1"; }
+
+# valid_top1 DATA CFG WEIGHTS [valid's options]: the top-1 `valid` prints, as a number.
+valid_top1() { ./darknet inversion valid "$@" 2>/dev/null | sed -n 's/^top-1 \([0-9.]*\)%.*/\1/p'; }
+
+# calibration_args SOURCE SET: calibrate's options for a source of
+# bench/int8_table.sh (real, deepinversion, zeroq, gaussian, uniform).
+calibration_args() {
+    case $1 in
+        real) echo "-images data/$2/train.list" ;;
+        deepinversion | zeroq) echo "-method $1" ;;
+        *) echo "-noise $1" ;;
+    esac
+}
+
 # Random noise: the starting pixels (one iteration at learning rate 0).
 noise_cfg() { sed 's/^lr=.*/lr=0/; /^\[inversion\]/,/^\[/{s/^iterations=.*/iterations=1/}' "$1"; }
 

@@ -48,7 +48,7 @@ prune() {  # tag, pool data, extra options...
     /usr/bin/time -f "%e %U %S" -o "$R/time.$tag" ./darknet inversion prune "$icfg" $T -out "$R/$tag" -flops "$FLOPS" \
         -step "$STEP" -pool "$data" -seed 1 "$@" >"$R/$tag.log" 2>&1 || { echo "$tag failed:"; tail -5 "$R/$tag.log"; exit 1; }
 }
-top1() { ./darknet inversion valid $DATA "$@" 2>/dev/null | sed -n 's/^top-1 \([0-9.]*\)%.*/\1/p'; }
+top1() { valid_top1 $DATA "$@"; }
 row() {  # name, tag
     wanted "$2" || return 0
     mflops=$(tail -1 "$R/$2/prune.csv" | cut -d, -f2)

@@ -32,8 +32,7 @@ export OPENBLAS_NUM_THREADS=1   # one core per lane
 race di cfg/fmnist-distill.cfg & p1=$!
 race fast "$FAST_CFG" & p2=$!
 if [ "$BOUND" = 1 ]; then
-    # Train only on the real pool: no synthesis.
-    sed 's/^images=.*/images=0/; s/^every=.*/every=0/' cfg/fmnist-distill.cfg > "$O/pool-only.cfg"
+    pool_only_cfg cfg/fmnist-distill.cfg > "$O/pool-only.cfg"
     race real "$O/pool-only.cfg" -pool $DATA & p3=$!
     wait $p3
 fi
