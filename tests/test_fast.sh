@@ -1,8 +1,8 @@
 #!/bin/sh
-# Fast mode on the shipped teacher: distill with a [generator] fills the pool
-# with generator rounds and writes generator.weights; a run killed (-9) at
-# several points and rerun ends with the same student, generator, pool and CSV
-# byte for byte; dream -generator samples a trained generator without
+# Fast mode on the shipped teacher: distill with a [generator] (and its BN
+# momentum) fills the pool with generator rounds and writes generator.weights;
+# a run killed (-9) at several points and rerun ends with the same student,
+# generator, pool and CSV byte for byte; dream -generator samples a trained generator without
 # optimisation, the same images for the same seed; bad generators are refused
 # by name before any work.
 cd "$(dirname "$0")/.." || exit 2
@@ -14,7 +14,7 @@ sed 's/^batch=128/batch=32/; s/^max_batches=.*/max_batches=60/; s/^burn_in=.*/bu
 # The shipped generator's layers at a quarter of its width: latent 16 + 10 classes.
 sed 's/^channels=74/channels=26/; s/^output=3136/output=784/; s/^filters=32/filters=8/; s/^filters=16/filters=8/' \
     cfg/fmnist-generator.cfg > "$T/gen.cfg"
-printf '[inversion]\nbatch=50\ngray=1\n[bn_stat]\nweight=0.3\n[prior]\ntv_l2=0.0005\n[distill]\nimages=100\nevery=10\nbackup_every=10\n[generator]\ncfg=%s\nsteps=3\nlr=0.01\nmeta_lr=0.01\n' \
+printf '[inversion]\nbatch=50\ngray=1\n[bn_stat]\nweight=0.3\n[prior]\ntv_l2=0.0005\n[distill]\nimages=100\nevery=10\nbackup_every=10\n[generator]\ncfg=%s\nsteps=3\nlr=0.01\nmeta_lr=0.01\nbn_momentum=0.5\n' \
     "$T/gen.cfg" > "$T/fast.cfg"
 
 "$DARKNET" inversion distill "$T/fast.cfg" $TCFG $TW "$T/student.cfg" -out "$T/d1" -labels cfg/fmnist.labels >"$T/log" 2>&1
@@ -23,6 +23,7 @@ check "fast distill runs" [ -s "$T/d1/student.weights" -a -s "$T/d1/generator.we
 check "pool holds 7 rounds of 50 images" [ "$(wc -l < "$T/d1/pool.list" 2>/dev/null)" = 350 ]
 check "backups hold the generator" [ -n "$(ls "$T/d1/backup" | grep '^generator-[0-9]*\.weights$')" -a \
     -n "$(ls "$T/d1/backup" | grep '^generator_adam-[0-9]*\.bin$')" ]
+check "backups hold the BN momentum" [ "$(ls "$T/d1/backup" | grep -c '^bn_momentum-[0-9]*\.bin$')" = 1 ]
 check "one backup kept" [ "$(ls "$T/d1/backup" | grep -c '^generator')" = 2 ]
 
 # Killed (-9) once its backup reaches batch 20, then 40, and rerun: the rounds

@@ -73,7 +73,7 @@ static double fd_err(generator *g, synth *s, const float *latents, const int *t,
     return best;
 }
 
-static void check_gradients(int gray, int compete, int bn)
+static void check_gradients(int gray, int compete, int bn, int momentum)
 {
     char *tcfg = write_temp(teacher_cfg, ".cfg"), text[1024];
     snprintf(text, sizeof text, gen_cfg_fmt, bn, gray ? 1 : 3);
@@ -93,6 +93,14 @@ static void check_gradients(int gray, int compete, int bn)
     p.class_weight = 1, p.bn_stat_weight = 1, p.bn_stat_first_multiplier = 3, p.prior_tv_l1 = 0, p.prior_tv_l2 = 0.01f, p.prior_l2 = 0.01f;
     p.compete_weight = compete ? 1 : 0;
     synth *s = make_synth(teacher, student, &p);
+    bn_momentum *m = NULL;
+    if (momentum) {
+        // An average of past rounds away from the running statistics.
+        m = make_bn_momentum(teacher, 0.9f);
+        for (int i = 0; i < m->n; ++i) m->avg[i] = 0.5 + rng_uniform(&r);
+        m->set = 1;
+        s->momentum = m;
+    }
     generator *g = load_generator(gcfg, NULL, B, CLASSES, gray ? 1 : 3, 8, 8, 0.5f, 0.999f);
     CHECK(g->latent == LATENT && g->nblocks == 8 + bn, "latent %d, %d parameter blocks", g->latent, g->nblocks);
     float latents[B * LATENT], grad_latents[B * LATENT];
@@ -110,7 +118,8 @@ static void check_gradients(int gray, int compete, int bn)
     for (int k = 0; k < g->nblocks; ++k, off += g->blocks[k - 1].n)
         for (size_t i = 0; i < g->blocks[k].n; ++i) grad[off + i] = -g->blocks[k].update[i];
     char what[64];
-    snprintf(what, sizeof what, "%s%s%s", gray ? "gray" : "rgb", compete ? "+compete" : "", bn ? "+bn" : "");
+    snprintf(what, sizeof what, "%s%s%s%s", gray ? "gray" : "rgb", compete ? "+compete" : "", bn ? "+bn" : "",
+             momentum ? "+bn_momentum" : "");
     double tol = bn ? TOL_BN : TOL;
     double worst = 0;
     off = 0;
@@ -144,6 +153,7 @@ static void check_gradients(int gray, int compete, int bn)
     if (getenv("INV_TEST_VERBOSE")) printf("%-14s worst relative error %.2e\n", what, worst);
     free(grad);
     free_generator(g);
+    free_bn_momentum(m);
     free_synth(s);
     free_frozen_net(teacher);
     free_network(tn);
@@ -250,13 +260,91 @@ static void check_meta_step(void)
     free(tcfg), free(gcfg);
 }
 
+// The BN momentum's term, against its definition: with an average equal to
+// the batch's own statistics the term is the plain one, an update by the same
+// batch leaves the average where it is, and for another batch the term is
+// sum_l m_l (||(1 - a) mu + a avg - rm|| + ||(1 - a) var + a avg_var - rv||),
+// computed here from the statistics the plain term saw (another batch, with
+// other statistics).
+static void check_bn_momentum(void)
+{
+    char *tcfg = write_temp(teacher_cfg, ".cfg");
+    rng r = make_rng(9);
+    network *tn = load_checked_network(tcfg, NULL, B, LAYERS_FROZEN);
+    randomize_bn(tn, &r);
+    frozen_net *t = make_frozen_net(tn, tcfg);
+    inversion_params p = default_inversion_params();
+    p.batch = B;
+    p.class_weight = 0, p.bn_stat_weight = 1, p.bn_stat_first_multiplier = 3, p.prior_tv_l1 = 0, p.prior_tv_l2 = 0, p.prior_l2 = 0;
+    synth *s = make_synth(t, NULL, &p);
+    int targets[B] = {0, 1, 2, 3, 0, 1};
+    float x[B * 3 * 64], y[B * 3 * 64];
+    for (int i = 0; i < B * 3 * 64; ++i) x[i] = (float)rng_uniform(&r), y[i] = 0.2f + 0.3f * (float)rng_uniform(&r);
+    synth_record rec;
+    double plain_x = synth_loss(s, x, targets, NULL, &rec);
+    const float a = 0.9f;
+    bn_momentum *m = make_bn_momentum(t, a);
+    CHECK(m->n > 0 && !m->set, "a fresh BN momentum holds %d values, set %d", m->n, m->set);
+    bn_momentum_update(m, t);
+    s->momentum = m;
+    double mixed_x = synth_loss(s, x, targets, NULL, &rec);
+    CHECK(fabs(mixed_x - plain_x) <= 1e-6 * plain_x, "average = the batch's statistics: %.9g, plain term %.9g", mixed_x, plain_x);
+    double *first = xcalloc(m->n, sizeof(double));
+    memcpy(first, m->avg, m->n * sizeof(double));
+    bn_momentum_update(m, t);
+    double moved = 0;
+    for (int i = 0; i < m->n; ++i) moved = fmax(moved, fabs(m->avg[i] - first[i]) / fmax(fabs(first[i]), 1e-6));
+    CHECK(moved < 1e-6, "an update by the same batch moved the average by %.3g", moved);
+
+    s->momentum = NULL;
+    double plain_y = synth_loss(s, y, targets, NULL, &rec), expect = 0;
+    size_t at = 0;
+    int firstbn = 1;
+    for (int i = 0; i < tn->n; ++i) {
+        const bn_stat_layer *b = &t->bn[i];
+        if (!b->channels) continue;
+        const layer *l = &tn->layers[i];
+        double dm = 0, dv = 0;
+        for (int c = 0; c < b->channels; ++c) {
+            double em = (1 - a) * b->mean[c] + a * m->avg[at + c] - l->rolling_mean[c];
+            double ev = (1 - a) * b->var[c] + a * m->avg[at + b->channels + c] - l->rolling_variance[c];
+            dm += em * em, dv += ev * ev;
+        }
+        expect += (firstbn ? p.bn_stat_first_multiplier : 1) * (sqrt(dm) + sqrt(dv));
+        at += 2 * (size_t)b->channels, firstbn = 0;
+    }
+    s->momentum = m;
+    double mixed_y = synth_loss(s, y, targets, NULL, &rec);
+    CHECK(fabs(mixed_y - expect) <= 1e-5 * expect && fabs(mixed_y - plain_y) > 1e-3 * plain_y,
+          "another batch: %.9g, definition %.9g (plain %.9g)", mixed_y, expect, plain_y);
+
+    // Saved and loaded (backups): the same average and flag.
+    char *path = write_temp("", ".bin");
+    save_bn_momentum(m, path);
+    bn_momentum *back = make_bn_momentum(t, a);
+    load_bn_momentum(back, path);
+    CHECK(back->set == 1 && !memcmp(back->avg, m->avg, m->n * sizeof(double)), "BN momentum differs after save and load");
+
+    unlink(path), free(path);
+    free(first);
+    free_bn_momentum(back);
+    free_bn_momentum(m);
+    free_synth(s);
+    free_frozen_net(t);
+    free_network(tn);
+    unlink(tcfg), free(tcfg);
+}
+
 int main(void)
 {
-    check_gradients(0, 0, 0);
-    check_gradients(1, 0, 0);
-    check_gradients(0, 1, 0);
-    check_gradients(0, 0, 1);
-    check_gradients(1, 1, 1);
+    check_gradients(0, 0, 0, 0);
+    check_gradients(1, 0, 0, 0);
+    check_gradients(0, 1, 0, 0);
+    check_gradients(0, 0, 1, 0);
+    check_gradients(1, 1, 1, 0);
+    check_gradients(0, 0, 0, 1);
+    check_gradients(1, 1, 1, 1);
     check_meta_step();
+    check_bn_momentum();
     return test_summary();
 }

@@ -207,7 +207,7 @@ static void check_bn_net(rng *r, const char *text, const char *what)
     }
     frozen_net *f = make_frozen_net(net, cfg);
     frozen_forward(f, x);
-    double loss_cpu = bn_stat_loss(f, 0.7f, 3.0f);
+    double loss_cpu = bn_stat_loss(f, 0.7f, 3.0f, NULL);
     double loss_gpu = 0;
     int first = 1;
     for (int i = 0; i < net->n; ++i) {

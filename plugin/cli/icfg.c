@@ -74,6 +74,7 @@ static const key_spec keys[] = {
     {"generator", "meta_lr", KEY_FLOAT, P(generator_meta_lr), "0.005", 0, 1e3, "distill: learning rate of the meta step (the summed gradients) on the generator"},
     {"generator", "beta1", KEY_FLOAT, P(generator_beta1), "0.5", 0, 0.999999, "distill: Adam first-moment decay of the generator and latents"},
     {"generator", "beta2", KEY_FLOAT, P(generator_beta2), "0.999", 0, 0.9999999, "distill: Adam second-moment decay of the generator and latents"},
+    {"generator", "bn_momentum", KEY_FLOAT, P(generator_bn_momentum), "0", 0, 0.999, "distill: rate a of m, the running average over rounds of the teacher's BN batch statistics: R_feature matches (1 - a) batch + a m to the running statistics (Fang et al.'s BN momentum); 0: the batch's own; CPU only"},
 };
 #undef P
 #define NKEYS (sizeof keys / sizeof *keys)

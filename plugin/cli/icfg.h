@@ -45,6 +45,7 @@ typedef struct {
     char generator_cfg[512];    // the generator's Darknet cfg ("": none, pixel-by-pixel DeepInversion)
     int generator_steps;        // inner Adam steps of a round
     float generator_lr, generator_latent_lr, generator_meta_lr, generator_beta1, generator_beta2;
+    float generator_bn_momentum;    // rate of the running average R_feature matches (bn_stat.h's bn_momentum)
 } inversion_params;
 
 // Defaults for every key (what an empty cfg gives).

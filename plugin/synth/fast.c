@@ -21,6 +21,11 @@ fast_synth *make_fast_synth(synth *syn, const char *weights)
     f->latents = xcalloc(nz, sizeof(float));
     f->grad_latents = xcalloc(nz, sizeof(float));
     f->zadam = make_adam(nz, p->generator_beta1, p->generator_beta2, 1e-8f);
+    if (p->generator_bn_momentum > 0) {
+        if (syn->teacher->gpu >= 0) inv_die("[generator] bn_momentum runs on the CPU only: set it to 0 or run with -nogpu");
+        f->momentum = make_bn_momentum(syn->teacher, p->generator_bn_momentum);
+        syn->momentum = f->momentum;
+    }
     return f;
 }
 
@@ -32,6 +37,8 @@ void free_fast_synth(fast_synth *f)
     free(f->latents);
     free(f->grad_latents);
     free_adam(&f->zadam);
+    if (f->momentum) f->syn->momentum = NULL;
+    free_bn_momentum(f->momentum);
     free(f);
 }
 
@@ -74,6 +81,7 @@ void fast_round(fast_synth *f, const int *targets, uint64_t seed, int batch_inde
         adam_step(&f->zadam, f->latents, f->grad_latents, p->generator_latent_lr);
         if (last) *last = rec;
     }
+    if (f->momentum) bn_momentum_update(f->momentum, s->teacher);   // the last step's batch statistics
     images_of(f, c, targets, images);
     if (meta_step) generator_adam_step(m, p->generator_meta_lr);
 }

@@ -21,6 +21,7 @@ typedef struct {
     inversion_params p;
     float *latents, *grad_latents;
     adam_state zadam;
+    bn_momentum *momentum;  // [generator] bn_momentum > 0: the rounds' average (in backups), else NULL
     int c;                  // the teacher's input channels (images returned)
 } fast_synth;
 

@@ -71,7 +71,7 @@ static double loss_at(synth *s, const float *input, const int *targets, float *g
     const float *prob = o->frozen_forward(t, input);
     r->ce = cross_entropy(prob, targets, s->batch, t->classes, p->class_weight, t->logit_grad);
     r->target_p = target_probability(prob, targets, s->batch, t->classes);
-    r->bn = o->bn_stat(t, p->bn_stat_weight, p->bn_stat_first_multiplier);
+    r->bn = o->bn_stat(t, p->bn_stat_weight, p->bn_stat_first_multiplier, s->momentum);
     r->compete = 0;
     if (s->student) {
         // Both logits get gradients; logit_grad is with respect to z / t_softmax.

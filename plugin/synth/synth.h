@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "adam.h"
+#include "bn_stat.h"
 #include "frozen.h"
 #include "icfg.h"
 #include "rng.h"
@@ -35,6 +36,7 @@ typedef struct {
     // The CPU backend's working buffers (host).
     float *input, *grad_input, *grad_params, *grad_student;
     adam_state adam;        // the step count and betas (and on the CPU the moments)
+    bn_momentum *momentum;  // fast mode's BN momentum (bn_stat.h), or NULL
     const synth_ops *ops;   // the teacher's backend
     void *backend;          // its own buffers (device memory on CUDA)
 } synth;

@@ -89,8 +89,10 @@ static prior_terms cuda_priors(synth *s, const float *x, float *grad)
 }
 
 // bn_stat.h's bn_stat_loss on the device (a zero weight clears the coefficients).
-static double cuda_bn_stat(frozen_net *f, float weight, float first_multiplier)
+// The BN momentum is the CPU's only: make_fast_synth refuses it on a GPU.
+static double cuda_bn_stat(frozen_net *f, float weight, float first_multiplier, const bn_momentum *m)
 {
+    if (m && m->rate > 0) inv_die("internal: [bn_stat] momentum on a GPU");
     if (weight == 0) {
         frozen_clear_bn_grad_gpu(f);
         return 0;

@@ -42,7 +42,7 @@ struct synth_ops {
     // (overwritten), R_feature after a forward (bn_stat.h), its coefficients cleared.
     const float *(*frozen_forward)(frozen_net *f, const float *input);
     void (*frozen_backward)(frozen_net *f, float *grad_input);
-    double (*bn_stat)(frozen_net *f, float weight, float first_multiplier);
+    double (*bn_stat)(frozen_net *f, float weight, float first_multiplier, const bn_momentum *m);
     void (*clear_bn_grad)(frozen_net *f);
     // The student's share of the input gradient: its backend buffer, and grad += it.
     float *(*grad_student)(synth *s);

@@ -58,6 +58,10 @@ void student_save_backup(network *net, const char *out, const synth_pool *sp, co
         save_weights_atomic(sp->fast->meta->net, path);
         student_backup_path(path, sizeof path, out, "generator_adam.bin", b);
         save_generator_adam(sp->fast->meta, path);
+        if (sp->fast->momentum) {
+            student_backup_path(path, sizeof path, out, "bn_momentum.bin", b);
+            save_bn_momentum(sp->fast->momentum, path);
+        }
     }
     path_in(path, sizeof path, out, csv_name);
     save_text(path, csv->s);
@@ -73,6 +77,8 @@ void student_save_backup(network *net, const char *out, const synth_pool *sp, co
             student_backup_path(path, sizeof path, out, "generator.weights", previous);
             unlink(path);
             student_backup_path(path, sizeof path, out, "generator_adam.bin", previous);
+            unlink(path);
+            student_backup_path(path, sizeof path, out, "bn_momentum.bin", previous);
             unlink(path);
         }
     }
@@ -102,6 +108,10 @@ void student_restore_backup(network *net, const char *out, synth_pool *sp, text_
         load_checked_weights(g->net, g->cfg, path, LAYERS_TRAIN);
         student_backup_path(path, sizeof path, out, "generator_adam.bin", st->batches);
         load_generator_adam(g, path);
+        if (sp->fast->momentum) {
+            student_backup_path(path, sizeof path, out, "bn_momentum.bin", st->batches);
+            load_bn_momentum(sp->fast->momentum, path);
+        }
     }
     synth_pool_reload(sp, st->synthesized);
     r->s = st->rng;
