@@ -40,7 +40,7 @@ for tag in fast fast-adi; do
 done
 wait
 
-curve() { grep 'student top-1' "$O/$1.log" | sed 's/^distill: batch \([0-9]*\)  student top-1 \([0-9.]*\)%.*/\2/' | paste -sd' ' -; }
+curve() { grep '^distill: batch [0-9]*  student top-1' "$O/$1.log" | sed 's/^distill: batch \([0-9]*\)  student top-1 \([0-9.]*\)%.*/\2/' | paste -sd' ' -; }
 teacher=$(valid_top1 $DATA $T)
 echo "teacher: $teacher% top-1; students: $KD_BATCHES batches of 128, evaluated every $VALID"
 echo "| student trained on | synthetic images | top-1 % | of the teacher | CPU s |"
