@@ -8,7 +8,7 @@
 # evaluations count in its CPU seconds, synthesis included) and the table
 # gives its final top-1 next to the teacher's.
 # Usage: sh bench/cifar10_fast_long.sh CIFAR10=<path> [KD_BATCHES=3000] [VALID=250]
-#        (about an hour on 2 cores; results and curves in out/c10-fast-long/)
+#        (about 75 minutes on 2 cores; results and curves in out/c10-fast-long/)
 set -eu
 cd "$(dirname "$0")/.."
 . bench/lib.sh

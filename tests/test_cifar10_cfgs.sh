@@ -2,7 +2,7 @@
 # The shipped CIFAR-10 cfgs on stand-in weights (random, BN statistics made to
 # look trained): the networks load at 32x32x3, the student has at least 4x
 # fewer FLOPs than the teacher, every CIFAR-10 inversion cfg runs (shortened)
-# and dreams colour images, distill with the DI, ADI and fast-mode cfgs trains
+# and dreams colour images, distill with the DI, ADI and both fast-mode cfgs trains
 # the student (the generator makes colour images); and
 # train's -chart (loss and top-1 per batch, continued by a resumed run).
 cd "$(dirname "$0")/.." || exit 2
@@ -56,7 +56,7 @@ expect_fail "train -chart needs .png" "must end in .png" "$DARKNET" inversion tr
 expect_fail "train -valid-every needs -valid" "needs -valid" "$DARKNET" inversion train "$T/d/dream.data" "$T/student.cfg" \
     -out "$T/x.weights" -valid-every 1
 
-for c in distill adi fast; do
+for c in distill adi fast fast-adi; do
     short cfg/cifar10-$c.cfg > "$T/$c.cfg"
     check "distill with cfg/cifar10-$c.cfg" "$DARKNET" inversion distill "$T/$c.cfg" "$T/teacher.cfg" "$T/teacher.weights" \
         "$T/student.cfg" -out "$T/$c" -labels cfg/cifar10.labels >"$T/$c.log" 2>&1
