@@ -21,15 +21,10 @@ for a in "$@"; do
         *) echo "unknown argument: $a" >&2; exit 2 ;;
     esac
 done
-make -s darknet
-[ -s data/cifar10/cifar10.data ] || make -s data/cifar10/cifar10.data CIFAR10="$CIFAR10"
-[ -s weights/cifar10-teacher.weights ] || make -s cifar-teacher CIFAR10="$CIFAR10"
+cifar10_inputs "$CIFAR10"
 O=out/c10-fast-long
 mkdir -p "$O"
-T="cfg/cifar10-teacher.cfg weights/cifar10-teacher.weights"
 S=$O/student.cfg
-DATA=data/cifar10/cifar10.data
-L=cfg/cifar10.labels
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1   # one core per lane
 sed "s/^max_batches=.*/max_batches=$KD_BATCHES/" cfg/cifar10-student.cfg > "$S"
 
@@ -40,7 +35,7 @@ for tag in fast fast-adi; do
 done
 wait
 
-curve() { grep '^distill: batch [0-9]*  student top-1' "$O/$1.log" | sed 's/^distill: batch \([0-9]*\)  student top-1 \([0-9.]*\)%.*/\2/' | paste -sd' ' -; }
+curve() { evaluations "$O/$1.log" | cut -d' ' -f2 | paste -sd' ' -; }
 teacher=$(valid_top1 $DATA $T)
 echo "teacher: $teacher% top-1; students: $KD_BATCHES batches of 128, evaluated every $VALID"
 echo "| student trained on | synthetic images | top-1 % | of the teacher | CPU s |"

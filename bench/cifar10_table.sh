@@ -33,17 +33,12 @@ for a in "$@"; do
         *) echo "unknown argument: $a" >&2; exit 2 ;;
     esac
 done
-make -s darknet
-[ -s data/cifar10/cifar10.data ] || make -s data/cifar10/cifar10.data CIFAR10="$CIFAR10"
-[ -s weights/cifar10-teacher.weights ] || make -s cifar-teacher CIFAR10="$CIFAR10"
+cifar10_inputs "$CIFAR10"
 O=out/bench-cifar10
 [ "$FRESH" = 1 ] && rm -rf "$O"
 mkdir -p "$O"
-T="cfg/cifar10-teacher.cfg weights/cifar10-teacher.weights"
 V="cfg/cifar10-vgg.cfg weights/cifar10-vgg.weights"
 S=$O/student.cfg
-DATA=data/cifar10/cifar10.data
-L=cfg/cifar10.labels
 N=$(sed -n 's/^images=//p' cfg/cifar10-distill.cfg | head -1)
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1   # one core per lane
 

@@ -1,5 +1,6 @@
 # Sourced by the bench scripts (from the project root): the inversion cfgs
-# their rows derive from a shipped one, and CPU-time accounting.
+# their rows derive from a shipped one, the CIFAR-10 inputs, reading top-1
+# figures, and CPU-time accounting.
 
 # Train only on a given pool (-pool): no synthesis, none up front, none later.
 pool_only_cfg() { sed 's/^images=.*/images=0/; s/^every=.*/every=0/' "$1"; }
@@ -22,6 +23,21 @@ noise_cfg() { sed 's/^lr=.*/lr=0/; /^\[inversion\]/,/^\[/{s/^iterations=.*/itera
 
 # DeepDream: the BN-statistic term off ([bn_stat] weight=0).
 deepdream_cfg() { sed 's/^\[bn_stat\]$/[bn_stat]\nweight=0/; /^\[bn_stat\]/,/^\[/{/^weight=[0-9.]*$/d}' "$1"; }
+
+# cifar10_inputs PATH: builds darknet, imports CIFAR-10 from PATH and trains
+# the teacher unless done, and sets T (the teacher's cfg and weights), DATA and L.
+cifar10_inputs() {
+    make -s darknet
+    [ -s data/cifar10/cifar10.data ] || make -s data/cifar10/cifar10.data CIFAR10="$1"
+    [ -s weights/cifar10-teacher.weights ] || make -s cifar-teacher CIFAR10="$1"
+    T="cfg/cifar10-teacher.cfg weights/cifar10-teacher.weights"
+    DATA=data/cifar10/cifar10.data
+    L=cfg/cifar10.labels
+}
+
+# evaluations LOG: "batch top1" for every periodic evaluation a distill log
+# holds (not the final one distill prints on standard output).
+evaluations() { sed -n 's/^distill: batch \([0-9]*\)  student top-1 \([0-9.]*\)%.*/\1 \2/p' "$1"; }
 
 # cpu TAG COMMAND...: runs it (output appended to $O/TAG.log; the script
 # exits on failure) and adds its CPU seconds (user + system) to $O/cpu.TAG.
@@ -46,10 +62,9 @@ race() {
     seen=0 cpu=0
     while kill -0 $pid 2>/dev/null; do
         cpu=$(awk -v t="$TICK" '{print ($14 + $15) / t}' /proc/$pid/stat 2>/dev/null || echo "$cpu")
-        n=$(grep -c 'student top-1' "$O/$tag.log" || true)
+        n=$(evaluations "$O/$tag.log" | wc -l)
         if [ "$n" -gt "$seen" ]; then
-            grep 'student top-1' "$O/$tag.log" | sed -n "$((seen + 1)),${n}p" |
-                sed 's/^distill: batch \([0-9]*\)  student top-1 \([0-9.]*\)%.*/\1 \2/' |
+            evaluations "$O/$tag.log" | sed -n "$((seen + 1)),${n}p" |
                 while read -r b t; do echo "$b $t $cpu" >> "$O/$tag.curve"; done
             seen=$n
             if awk -v g="$TARGET" '$2 >= g {f = 1} END {exit !f}' "$O/$tag.curve"; then
