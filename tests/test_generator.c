@@ -73,21 +73,22 @@ static double fd_err(generator *g, synth *s, const float *latents, const int *t,
     return best;
 }
 
+// cfg at batch B with trained-looking BN statistics, frozen; *net is freed by the caller.
+static frozen_net *random_frozen(const char *cfg, rng *r, network **net)
+{
+    *net = load_checked_network(cfg, NULL, B, LAYERS_FROZEN);
+    randomize_bn(*net, r);
+    return make_frozen_net(*net, cfg);
+}
+
 static void check_gradients(int gray, int compete, int bn, int momentum)
 {
     char *tcfg = write_temp(teacher_cfg, ".cfg"), text[1024];
     snprintf(text, sizeof text, gen_cfg_fmt, bn, gray ? 1 : 3);
     char *gcfg = write_temp(text, ".cfg");
     rng r = make_rng(11);
-    network *tn = load_checked_network(tcfg, NULL, B, LAYERS_FROZEN);
-    randomize_bn(tn, &r);
-    frozen_net *teacher = make_frozen_net(tn, tcfg), *student = NULL;
-    network *sn = NULL;
-    if (compete) {
-        sn = load_checked_network(tcfg, NULL, B, LAYERS_FROZEN);
-        randomize_bn(sn, &r);
-        student = make_frozen_net(sn, tcfg);
-    }
+    network *tn, *sn = NULL;
+    frozen_net *teacher = random_frozen(tcfg, &r, &tn), *student = compete ? random_frozen(tcfg, &r, &sn) : NULL;
     inversion_params p = default_inversion_params();
     p.batch = B, p.gray = gray;
     p.class_weight = 1, p.bn_stat_weight = 1, p.bn_stat_first_multiplier = 3, p.prior_tv_l1 = 0, p.prior_tv_l2 = 0.01f, p.prior_l2 = 0.01f;
@@ -179,9 +180,8 @@ static void check_meta_step(void)
     snprintf(text, sizeof text, gen_cfg_fmt, 1, 3);
     char *gcfg = write_temp(text, ".cfg");
     rng r = make_rng(5);
-    network *tn = load_checked_network(tcfg, NULL, B, LAYERS_FROZEN);
-    randomize_bn(tn, &r);
-    frozen_net *teacher = make_frozen_net(tn, tcfg);
+    network *tn;
+    frozen_net *teacher = random_frozen(tcfg, &r, &tn);
     inversion_params p = default_inversion_params();
     p.batch = B;
     snprintf(p.generator_cfg, sizeof p.generator_cfg, "%s", gcfg);
@@ -270,9 +270,8 @@ static void check_bn_momentum(void)
 {
     char *tcfg = write_temp(teacher_cfg, ".cfg");
     rng r = make_rng(9);
-    network *tn = load_checked_network(tcfg, NULL, B, LAYERS_FROZEN);
-    randomize_bn(tn, &r);
-    frozen_net *t = make_frozen_net(tn, tcfg);
+    network *tn;
+    frozen_net *t = random_frozen(tcfg, &r, &tn);
     inversion_params p = default_inversion_params();
     p.batch = B;
     p.class_weight = 0, p.bn_stat_weight = 1, p.bn_stat_first_multiplier = 3, p.prior_tv_l1 = 0, p.prior_tv_l2 = 0, p.prior_l2 = 0;
